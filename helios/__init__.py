@@ -1,0 +1,1 @@
+"""Helios: a real-time bidding engine built as a gRPC service mesh."""

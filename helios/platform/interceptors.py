@@ -1,0 +1,87 @@
+"""The one server interceptor every service gets: request ids into the logs, metrics per call,
+and :class:`~helios.platform.errors.HeliosError` mapped to its gRPC status."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import grpc.aio
+
+from helios.platform import errors
+from helios.platform import logging as hlog
+from helios.platform.metrics import GRPC_HANDLED, GRPC_SECONDS
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    def __init__(self) -> None:
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}  # type: ignore[type-arg]
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],  # type: ignore[type-arg]
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:  # type: ignore[type-arg]
+        method: str = details.method
+        cached = self._wrapped.get(method)
+        if cached is not None:
+            return cached
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler  # streaming (health Watch, reflection): passed through untouched
+        wrapped = grpc.unary_unary_rpc_method_handler(
+            _observe(method, handler.unary_unary),  # type: ignore[arg-type]
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+        self._wrapped[method] = wrapped
+        return wrapped
+
+
+def _observe(method: str, inner: Handler) -> Handler:
+    name = method.rsplit("/", 1)[-1]
+    ok = GRPC_HANDLED.labels(name, "OK")
+    seconds = GRPC_SECONDS.labels(name)
+
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        started = time.perf_counter()
+        token = hlog.request_id.set(_request_id(context))
+        try:
+            response = await inner(request, context)
+        except errors.HeliosError as exc:
+            GRPC_HANDLED.labels(name, exc.code.name).inc()
+            await context.abort(exc.code, str(exc))
+        except grpc.aio.AbortError:
+            GRPC_HANDLED.labels(name, _code_name(context)).inc()
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", method)
+            GRPC_HANDLED.labels(name, "INTERNAL").inc()
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        else:
+            ok.inc()
+            return response
+        finally:
+            seconds.observe(time.perf_counter() - started)
+            hlog.request_id.reset(token)
+
+    return handle
+
+
+def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-request-id":
+            return str(value)
+    return ""
+
+
+def _code_name(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    code = context.code()
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"

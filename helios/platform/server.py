@@ -1,0 +1,131 @@
+"""The one way a Helios service runs: a grpc.aio server with health checking and reflection,
+a `/metrics` endpoint, optional background tasks (Kafka consumers), and a graceful stop.
+
+On SIGTERM or SIGINT the runner marks every service NOT_SERVING (so load balancers and
+Kubernetes probes stop sending work), lets in-flight calls finish within the grace period,
+cancels the background tasks, then runs the clean-ups (flush the Kafka producer, close pools)
+in reverse order of registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import grpc.aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from helios.platform.interceptors import ServiceInterceptor
+from helios.platform.metrics import serve_metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One gRPC service to expose: its full name (for health and reflection) and how to add
+    its servicer to a server."""
+
+    full_name: str
+    add_to_server: Callable[[grpc.aio.Server], None]
+
+
+@dataclass
+class Service:
+    """What a service hands to :func:`run`: everything else is the runner's job."""
+
+    name: str
+    grpc_port: int
+    metrics_port: int
+    registrations: Sequence[Registration] = ()
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    grace_seconds: float = 5.0
+    # After NOT_SERVING and before refusing new calls, so health-checking proxies move away.
+    drain_seconds: float = 0.5
+    host: str = "[::]"
+
+
+async def run(service: Service, stop: asyncio.Event | None = None) -> None:
+    """Serves until SIGTERM/SIGINT (or ``stop`` is set, for embedding), or until a background
+    task fails (then re-raises it)."""
+    server = grpc.aio.server(
+        interceptors=[ServiceInterceptor()],
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+    )
+    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for registration in service.registrations:
+        registration.add_to_server(server)
+    names = [r.full_name for r in service.registrations]
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME],
+        server,
+    )
+    address = f"{service.host}:{service.grpc_port}"
+    if not server.add_insecure_port(address):
+        raise RuntimeError(f"cannot listen on {address}")
+    serve_metrics(service.metrics_port)
+    await server.start()
+
+    stopping = stop if stop is not None else asyncio.Event()
+    if stop is None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+
+    tasks = [asyncio.create_task(make(), name=f"{service.name}:{make.__name__}")
+             for make in service.background]
+    failed: BaseException | None = None
+
+    def on_done(task: asyncio.Task[None]) -> None:
+        nonlocal failed
+        if not task.cancelled() and task.exception() is not None:
+            failed = task.exception()
+            log.error("background task %s failed", task.get_name(), exc_info=failed)
+            stopping.set()
+
+    for task in tasks:
+        task.add_done_callback(on_done)
+
+    for name in ("", *names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"grpc_port": service.grpc_port,
+                               "metrics_port": service.metrics_port})
+    await stopping.wait()
+
+    log.info("shutting down", extra={"grace_seconds": service.grace_seconds})
+    await health_servicer.enter_graceful_shutdown()
+    await asyncio.sleep(service.drain_seconds)
+    await server.stop(service.grace_seconds)
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    for cleanup in reversed(service.cleanups):
+        try:
+            await cleanup()
+        except Exception:
+            log.exception("clean-up failed")
+    log.info("stopped")
+    if failed is not None:
+        raise failed
+
+
+def run_forever(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Runs a service's main coroutine on uvloop when available."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

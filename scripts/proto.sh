@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Generates the Python protobuf/gRPC modules (with .pyi stubs) and the descriptor set the Envoy
+# gateway's transcoder needs, from protos/. The one way to regenerate; never edit the output.
+#   scripts/proto.sh          regenerate
+#   scripts/proto.sh check    fail when the committed output differs from a fresh generation
+#   scripts/proto.sh lint     buf lint (STANDARD)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+googleapis=$(python -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
+protos=$(cd protos && find helios -name '*.proto' | sort)
+
+generate() {
+  local out=$1
+  mkdir -p "$out/gateway"
+  # shellcheck disable=SC2086
+  python -m grpc_tools.protoc -Iprotos -I"$googleapis" \
+    --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
+    --plugin=protoc-gen-mypy_grpc="$VENV/bin/protoc-gen-mypy_grpc" --mypy_grpc_out="$out" \
+    --include_imports --include_source_info --descriptor_set_out="$out/gateway/helios.binpb" \
+    $protos
+}
+
+case "${1:-generate}" in
+  generate)
+    generate "$ROOT"
+    step "generated Python modules under helios/*/v1/ and gateway/helios.binpb"
+    ;;
+  check)
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    generate "$tmp"
+    (cd "$tmp" && find . -type f | sort) > "$tmp.list"
+    stale=0
+    while read -r f; do
+      cmp -s "$tmp/$f" "$ROOT/$f" || { echo "stale: $f (run: make proto)"; stale=1; }
+    done < "$tmp.list"
+    rm -f "$tmp.list"
+    ((stale == 0)) || die "generated code is out of date"
+    step "generated code is up to date"
+    ;;
+  lint)
+    work="$STATE/buf"
+    rm -rf "$work" && mkdir -p "$work/third_party/google/api"
+    cp "$googleapis"/google/api/{annotations,http}.proto "$work/third_party/google/api/"
+    cp -r protos "$work/protos"
+    cat > "$work/buf.yaml" <<YAML
+version: v2
+modules:
+  - path: protos
+    lint:
+      use: [STANDARD]
+  - path: third_party
+YAML
+    (cd "$work" && buf lint --path protos)
+    step "buf lint clean"
+    ;;
+  *) die "usage: scripts/proto.sh [generate|check|lint]" ;;
+esac
