@@ -1,0 +1,87 @@
+"""The Helm chart, rendered by the real helm for each scenario under charts/helios/ci/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import ROOT
+
+CHART = ROOT / "charts" / "helios"
+SCENARIOS = sorted((CHART / "ci").glob("*-values.yaml"))
+SERVICES = ("profiles", "bidder", "auction", "analytics")
+
+
+def helm() -> str:
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "helios" / "bin"
+    found = shutil.which("helm") or str(cache / "helm")
+    assert Path(found).exists(), "helm is missing: run scripts/install.sh"
+    return found
+
+
+def render(*args: str) -> list[dict[str, Any]]:
+    out = subprocess.run([helm(), "template", "rel", str(CHART), *args], capture_output=True,
+                         text=True, check=True).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+@pytest.mark.parametrize("values", SCENARIOS, ids=lambda p: p.stem)
+def test_lint_is_clean(values: Path) -> None:
+    subprocess.run([helm(), "lint", "--strict", str(CHART), "-f", str(values)], check=True,
+                   capture_output=True)
+
+
+def test_every_service_gets_a_deployment_a_service_and_grpc_probes() -> None:
+    docs = render()
+    deployments, services = by_kind(docs, "Deployment"), by_kind(docs, "Service")
+    for name in SERVICES:
+        container = deployments[f"rel-helios-{name}"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == ["serve", name]
+        port = container["ports"][0]["containerPort"]
+        assert container["readinessProbe"]["grpc"]["port"] == port
+        assert f"rel-helios-{name}" in services
+    assert services["rel-helios-bidder"]["spec"]["clusterIP"] == "None"
+
+
+def test_gateway_renders_its_config_from_the_release_service_names() -> None:
+    gateway = by_kind(render(), "Deployment")["rel-helios-gateway"]["spec"]["template"]["spec"]
+    init = gateway["initContainers"][0]
+    env = {e["name"]: e["value"] for e in init["env"]}
+    assert init["args"][0] == "render-gateway"
+    assert env["HELIOS_GATEWAY_BIDDER_TARGETS"] == "rel-helios-bidder:50052"
+    assert env["HELIOS_GATEWAY_ANALYTICS_TARGET"] == "rel-helios-analytics:50054"
+
+
+def test_helm_test_checks_every_enabled_service() -> None:
+    pods = by_kind(render("--set", "components.auction.enabled=false"), "Pod")
+    args = pods["rel-helios-test-health"]["spec"]["containers"][0]["args"]
+    assert args[:3] == ["wait-healthy", "--timeout", "60"]
+    assert sorted(args[3:]) == ["rel-helios-analytics:50054", "rel-helios-bidder:50052",
+                                "rel-helios-profiles:50051"]
+
+
+def test_scenario_values_reach_the_pods() -> None:
+    docs = render("-f", str(CHART / "ci" / "second-price-values.yaml"))
+    auction = by_kind(docs, "Deployment")["rel-helios-auction"]
+    env = {e["name"]: e.get("value") for e in
+           auction["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["HELIOS_AUCTION_MODE"] == "second_price"
+    assert env["HELIOS_KAFKA_TOPIC_PREFIX"] == "staging-"
+    assert "rel-helios-seed-profiles" in by_kind(docs, "Job")
+
+
+def test_schema_rejects_unknown_keys() -> None:
+    result = subprocess.run([helm(), "template", "rel", str(CHART), "--set",
+                             "components.bidder.replica=3"], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "additional properties 'replica' not allowed" in result.stderr
