@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything Helios needs on a Debian machine, idempotently: Debian packages,
+# the Python virtualenv, Go command-line tools and the Kafka jars. Safe to run again;
+# each step is skipped when its result is already there.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+apt_packages=(postgresql redis-server wrk chromium)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts the packaged servers on install; Helios starts its own, on demand.
+for svc in redis-server postgresql; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  step "python virtualenv in $VENV"
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+if [[ ! -f "$stamp" ]]; then
+  step "pip install -e .[dev]"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+  rm -f "$VENV"/.installed-* && touch "$stamp"
+fi
+
+go_tools=(
+  "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3"
+  "github.com/bojand/ghz/cmd/ghz@v0.120.0"
+  "github.com/bufbuild/buf/cmd/buf@v1.75.0"
+  "helm.sh/helm/v3/cmd/helm@v3.22.0"
+  "github.com/yannh/kubeconform/cmd/kubeconform@v0.7.0"
+  "github.com/tsenart/vegeta/v12@v12.12.0"
+)
+mkdir -p "$TOOLS_BIN"
+for mod in "${go_tools[@]}"; do
+  name=$(basename "${mod%@*}"); [[ $name == v12 ]] && name=vegeta
+  if [[ ! -x "$TOOLS_BIN/$name" ]]; then
+    step "go install $mod"
+    GOBIN="$TOOLS_BIN" go install "$mod"
+  fi
+done
+
+# Keyed on the pom's hash: a changed dependency list refetches into a clean folder.
+kafka_stamp="$KAFKA_HOME/.complete-$(sha256sum "$ROOT/scripts/kafka/pom.xml" | cut -c1-16)"
+if [[ ! -f "$kafka_stamp" ]]; then
+  step "Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_HOME"
+  rm -rf "$KAFKA_HOME/libs" "$KAFKA_HOME"/.complete*
+  mkdir -p "$KAFKA_HOME"
+  mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$KAFKA_HOME/libs" -DincludeScope=runtime
+  touch "$kafka_stamp"
+fi
+step "install complete"
