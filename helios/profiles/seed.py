@@ -1,0 +1,91 @@
+"""The deterministic demo profiles that `helios seed-profiles` (and `make up`) load.
+
+The first twelve users are written by hand so that docs and tests can name them; ``user-NNN``
+with NNN = 1, 5, 9 bids 1.20, 2, 6, 10 bids 0.85, 3, 7, 11 bids 0.60, and 4, 8, 12 bids 0.35.
+Several sit exactly on a tier boundary (0.90, 0.70, 0.50), where the pricing rule's ``>``
+versus ``>=`` matters. The rest come from a random generator with a fixed seed, so every run
+produces the same set: a strongest interest drawn evenly across the four tiers, and up to three
+weaker ones.
+"""
+
+from __future__ import annotations
+
+import random
+
+import redis
+
+from helios.profiles import layout
+from helios.profiles.model import Profile
+
+DEFAULT_COUNT = 1000
+RNG_SEED = 20_240_601
+# Profiles written per MULTI/EXEC: one round trip each, small enough not to stall Redis.
+CHUNK = 500
+
+INTERESTS = ("technology", "sports", "travel", "fashion", "music", "finance", "gaming",
+             "food", "automotive", "health", "books", "news")
+
+# Strongest score ranges, one per bid price tier (see the pricing rule in the brief).
+TIER_RANGES = ((0.91, 1.0), (0.70, 0.90), (0.50, 0.69), (0.0, 0.49))
+
+NAMED: tuple[Profile, ...] = (
+    # 1.20: strongest score above 0.9.
+    Profile("user-001", {"technology": 0.95, "sports": 0.70}),
+    # 0.85: strongest in [0.7, 0.9].
+    Profile("user-002", {"fashion": 0.85, "travel": 0.60}),
+    # 0.60: strongest in [0.5, 0.7).
+    Profile("user-003", {"sports": 0.65, "music": 0.40}),
+    # 0.35: strongest below 0.5 (a profile was found, so the bid is still enriched).
+    Profile("user-004", {"food": 0.30, "travel": 0.20}),
+    Profile("user-005", {"finance": 1.0}),
+    Profile("user-006", {"sports": 0.90, "news": 0.10}),  # boundary: 0.90 is not above 0.9
+    Profile("user-007", {"travel": 0.50, "books": 0.45}),  # boundary: 0.50 is in [0.5, 0.7)
+    Profile("user-008", {"books": 0.49}),
+    Profile("user-009", {"gaming": 0.91, "technology": 0.55}),
+    Profile("user-010", {"music": 0.70, "health": 0.69}),  # boundary: 0.70 is in [0.7, 0.9]
+    Profile("user-011", {"food": 0.69, "automotive": 0.30}),
+    Profile("user-012", {"news": 0.0}),
+)
+
+
+def user_id(number: int) -> str:
+    return f"user-{number:03d}"
+
+
+def demo_profiles(count: int = DEFAULT_COUNT) -> list[Profile]:
+    """The first ``count`` demo users, ``user-001`` onwards; the same list on every call."""
+    if count < 0:
+        raise ValueError(f"count must not be negative, got {count}")
+    rng = random.Random(RNG_SEED)
+    profiles = list(NAMED[:count])
+    for number in range(len(NAMED) + 1, count + 1):
+        profiles.append(_generated(user_id(number), rng))
+    return profiles
+
+
+def _generated(uid: str, rng: random.Random) -> Profile:
+    low, high = rng.choice(TIER_RANGES)
+    names = rng.sample(INTERESTS, rng.randint(1, 4))
+    strongest = round(rng.uniform(low, high), 2)
+    interests = {names[0]: strongest}
+    for name in names[1:]:
+        interests[name] = round(rng.uniform(0.0, strongest), 2)
+    return Profile(uid, interests)
+
+
+def run(redis_url: str, count: int = DEFAULT_COUNT) -> int:
+    """Writes the demo set to Redis, replacing those users' previous interests; running it
+    again changes nothing. Returns how many profiles were written."""
+    profiles = demo_profiles(count)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        for start in range(0, len(profiles), CHUNK):
+            with client.pipeline(transaction=True) as pipe:
+                for profile in profiles[start:start + CHUNK]:
+                    key = layout.key(profile.user_id)
+                    pipe.delete(key)
+                    pipe.hset(key, mapping=layout.encode(profile.interests))  # type: ignore[arg-type]
+                pipe.execute()
+    finally:
+        client.close()
+    return len(profiles)
