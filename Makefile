@@ -1,0 +1,26 @@
+# The project's commands. Each one installs what it needs first (idempotently).
+.PHONY: up down test check bench proto lint install status
+
+up:        ## start infrastructure, seed, start every service and the gateway in the background
+	@bash scripts/up.sh
+
+down:      ## stop everything `make up` started
+	@bash scripts/down.sh
+
+test:      ## static checks, then the whole test suite against real Kafka/Redis/PostgreSQL/Envoy
+	@bash scripts/test.sh
+
+check:     ## static checks only: generated code, buf lint, ruff, mypy
+	@bash scripts/check.sh
+
+bench:     ## benchmarks with a printed report (bounded time, localhost only)
+	@bash scripts/bench.sh
+
+proto:     ## regenerate Python code and the gateway descriptor set from protos/
+	@bash scripts/proto.sh
+
+install:   ## install Debian packages, the virtualenv, Go tools and the Kafka jars
+	@bash scripts/install.sh
+
+status:    ## what is running
+	@bash scripts/infra.sh status; bash scripts/services.sh status

@@ -1,0 +1,109 @@
+"""The `helios` command: run a service, or do an operator task.
+
+    helios serve profiles|bidder|auction|analytics
+    helios seed-profiles [--count N]
+    helios create-topics
+    helios migrate
+    helios render-gateway [--out PATH] [--no-validate]
+    helios wait-healthy TARGET [TARGET ...] [--timeout S]
+
+Settings come from environment variables (see docs/CONVENTIONS.md); a missing or malformed one
+stops the command with a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from helios.platform.settings import SettingsError
+
+SERVICES = ("profiles", "bidder", "auction", "analytics")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="helios", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run one service in the foreground")
+    serve.add_argument("service", choices=SERVICES)
+
+    seed = commands.add_parser("seed-profiles", help="load the demo user profiles into Redis")
+    seed.add_argument("--count", type=int, default=1000)
+
+    commands.add_parser("create-topics", help="create the Kafka topics that are missing")
+    commands.add_parser("migrate", help="apply the analytics database migrations")
+
+    gateway = commands.add_parser("render-gateway", help="render the Envoy config")
+    gateway.add_argument("--out", type=Path, default=Path(".helios/envoy.yaml"))
+    gateway.add_argument("--no-validate", action="store_true",
+                         help="skip `envoy --mode validate`")
+
+    wait = commands.add_parser("wait-healthy", help="wait until gRPC health checks say SERVING")
+    wait.add_argument("targets", nargs="+", help="host:port")
+    wait.add_argument("--timeout", type=float, default=60.0)
+
+    args = parser.parse_args(argv)
+    try:
+        _dispatch(args)
+    except SettingsError as exc:
+        sys.exit(f"helios: configuration error: {exc}")
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    env = os.environ
+    if args.command == "serve":
+        importlib.import_module(f"helios.{args.service}.service").main()
+    elif args.command == "seed-profiles":
+        from helios.platform.settings import redis_url
+        from helios.profiles.seed import run
+
+        written = run(redis_url(env), args.count)
+        print(f"seeded {written} demo profiles")
+    elif args.command == "create-topics":
+        from helios.platform.kafka import Topics, ensure_topics
+        from helios.platform.settings import kafka_bootstrap
+
+        created = ensure_topics(kafka_bootstrap(env), Topics.from_env(env).partitions())
+        print("created topics: " + (", ".join(created) if created else "none (all exist)"))
+    elif args.command == "migrate":
+        from helios.analytics.migrate import migrate
+        from helios.platform.settings import database_url
+
+        migrate(database_url(env))
+        print("database schema is up to date")
+    elif args.command == "render-gateway":
+        from helios.gateway import render
+        from helios.gateway.settings import GatewaySettings
+
+        path = render.write(GatewaySettings.from_env(env), args.out)
+        if not args.no_validate:
+            render.validate(path)
+        print(f"wrote {path}")
+    elif args.command == "wait-healthy":
+        _wait_healthy(args.targets, args.timeout)
+
+
+def _wait_healthy(targets: list[str], timeout: float) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    for target in targets:
+        with grpc.insecure_channel(target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                try:
+                    status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                    if status == health_pb2.HealthCheckResponse.SERVING:
+                        print(f"{target}: SERVING")
+                        break
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    sys.exit(f"helios: {target} not SERVING after {timeout:.0f}s")
+                time.sleep(0.2)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Static checks: generated code up to date, buf lint, ruff, mypy --strict.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bash scripts/proto.sh check
+bash scripts/proto.sh lint
+step "ruff"
+ruff check helios tests loadtest
+step "mypy --strict"
+mypy helios

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Starts and stops the Helios services and the Envoy gateway as background processes, by pid
+# files under $STATE/pids. Infrastructure is scripts/infra.sh's job.
+#   scripts/services.sh start | stop | status
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+mkdir -p "$STATE/pids" "$STATE/logs"
+
+SERVICES=(profiles bidder auction analytics)
+
+running() { [[ -f "$STATE/pids/$1.pid" ]] && kill -0 "$(cat "$STATE/pids/$1.pid")" 2>/dev/null; }
+
+launch() {  # name, command...
+  local name=$1; shift
+  if running "$name"; then echo "$name already running (pid $(cat "$STATE/pids/$name.pid"))"; return; fi
+  setsid nohup "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE/pids/$name.pid"
+  echo "started $name (pid $!, log $STATE/logs/$name.log)"
+}
+
+stop_one() {
+  local name=$1 pid
+  running "$name" || { rm -f "$STATE/pids/$name.pid"; return 0; }
+  pid=$(cat "$STATE/pids/$name.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && { echo "$name did not stop in 10s: SIGKILL"; kill -KILL "$pid" || true; }
+  rm -f "$STATE/pids/$name.pid"
+  echo "stopped $name"
+}
+
+case "${1:-status}" in
+  start)
+    for svc in "${SERVICES[@]}"; do launch "$svc" helios serve "$svc"; done
+    step "waiting for the services' gRPC health checks"
+    helios wait-healthy --timeout 60 \
+      "127.0.0.1:${HELIOS_PROFILES_GRPC_PORT:-50051}" "127.0.0.1:${HELIOS_BIDDER_GRPC_PORT:-50052}" \
+      "127.0.0.1:${HELIOS_AUCTION_GRPC_PORT:-50053}" "127.0.0.1:${HELIOS_ANALYTICS_GRPC_PORT:-50054}" \
+      || { for svc in "${SERVICES[@]}"; do echo "--- $svc"; tail -n 20 "$STATE/logs/$svc.log"; done; exit 1; }
+    step "rendering and validating the gateway config"
+    helios render-gateway --out "$STATE/envoy.yaml"
+    launch envoy envoy -c "$STATE/envoy.yaml" --log-level warn
+    gateway="http://localhost:${HELIOS_GATEWAY_PORT:-8080}"
+    for _ in $(seq 1 150); do
+      curl -fsS -o /dev/null "$gateway/healthz" 2>/dev/null && break
+      running envoy || { tail -n 30 "$STATE/logs/envoy.log"; die "envoy exited"; }
+      sleep 0.2
+    done
+    curl -fsS -o /dev/null "$gateway/healthz" || { tail -n 30 "$STATE/logs/envoy.log"; die "gateway $gateway/healthz not 200 after 30s"; }
+    ;;
+  stop)
+    stop_one envoy
+    for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_one "${SERVICES[i]}"; done
+    ;;
+  status)
+    for name in "${SERVICES[@]}" envoy; do
+      if running "$name"; then echo "$name: running (pid $(cat "$STATE/pids/$name.pid"))"; else echo "$name: stopped"; fi
+    done
+    ;;
+  *) die "usage: scripts/services.sh start|stop|status" ;;
+esac
