@@ -48,11 +48,12 @@ case "${1:-generate}" in
 version: v2
 modules:
   - path: protos
-    lint:
-      use: [STANDARD]
   - path: third_party
+lint:
+  use: [STANDARD]
+  ignore: [third_party]
 YAML
-    (cd "$work" && buf lint --path protos)
+    (cd "$work" && buf lint)
     step "buf lint clean"
     ;;
   *) die "usage: scripts/proto.sh [generate|check|lint]" ;;

@@ -7,7 +7,18 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 mkdir -p "$STATE/pids" "$STATE/logs"
 
-SERVICES=(profiles bidder auction analytics)
+# Several bidder processes, each on its own port and listed as its own Envoy endpoint (Envoy
+# keeps one HTTP/2 connection per worker, so processes sharing a port get uneven load).
+BIDDERS=${HELIOS_BIDDER_PROCESSES:-2}
+BIDDER_PORT=${HELIOS_BIDDER_GRPC_PORT:-50052}
+BIDDER_METRICS=${HELIOS_BIDDER_METRICS_PORT:-9102}
+
+bidder_name() { if (($1 == 0)); then echo bidder; else echo "bidder-$(($1 + 1))"; fi; }
+all_names() {
+  echo envoy profiles auction analytics
+  for f in "$STATE"/pids/bidder*.pid; do [[ -e $f ]] && basename "$f" .pid; done
+  for ((i = 0; i < BIDDERS; i++)); do bidder_name "$i"; done
+}
 
 running() { [[ -f "$STATE/pids/$1.pid" ]] && kill -0 "$(cat "$STATE/pids/$1.pid")" 2>/dev/null; }
 
@@ -32,14 +43,22 @@ stop_one() {
 
 case "${1:-status}" in
   start)
-    for svc in "${SERVICES[@]}"; do launch "$svc" helios serve "$svc"; done
+    targets=()
+    for svc in profiles auction analytics; do launch "$svc" helios serve "$svc"; done
+    for ((i = 0; i < BIDDERS; i++)); do
+      port=$((BIDDER_PORT + 100 * i))
+      targets+=("127.0.0.1:$port")
+      HELIOS_BIDDER_GRPC_PORT=$port HELIOS_BIDDER_METRICS_PORT=$((BIDDER_METRICS + 100 * i)) \
+        launch "$(bidder_name "$i")" helios serve bidder
+    done
     step "waiting for the services' gRPC health checks"
     helios wait-healthy --timeout 60 \
-      "127.0.0.1:${HELIOS_PROFILES_GRPC_PORT:-50051}" "127.0.0.1:${HELIOS_BIDDER_GRPC_PORT:-50052}" \
+      "127.0.0.1:${HELIOS_PROFILES_GRPC_PORT:-50051}" "${targets[@]}" \
       "127.0.0.1:${HELIOS_AUCTION_GRPC_PORT:-50053}" "127.0.0.1:${HELIOS_ANALYTICS_GRPC_PORT:-50054}" \
-      || { for svc in "${SERVICES[@]}"; do echo "--- $svc"; tail -n 20 "$STATE/logs/$svc.log"; done; exit 1; }
+      || { for f in "$STATE"/logs/{profiles,bidder*,auction,analytics}.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
     step "rendering and validating the gateway config"
-    helios render-gateway --out "$STATE/envoy.yaml"
+    HELIOS_GATEWAY_BIDDER_TARGETS=$(IFS=,; echo "${targets[*]}") \
+      helios render-gateway --out "$STATE/envoy.yaml"
     launch envoy envoy -c "$STATE/envoy.yaml" --log-level warn
     gateway="http://localhost:${HELIOS_GATEWAY_PORT:-8080}"
     for _ in $(seq 1 150); do
@@ -50,11 +69,10 @@ case "${1:-status}" in
     curl -fsS -o /dev/null "$gateway/healthz" || { tail -n 30 "$STATE/logs/envoy.log"; die "gateway $gateway/healthz not 200 after 30s"; }
     ;;
   stop)
-    stop_one envoy
-    for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_one "${SERVICES[i]}"; done
+    for name in $(all_names | awk '!seen[$0]++'); do stop_one "$name"; done
     ;;
   status)
-    for name in "${SERVICES[@]}" envoy; do
+    for name in $(all_names | awk '!seen[$0]++'); do
       if running "$name"; then echo "$name: running (pid $(cat "$STATE/pids/$name.pid"))"; else echo "$name: stopped"; fi
     done
     ;;

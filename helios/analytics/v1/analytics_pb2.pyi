@@ -169,9 +169,3 @@ class GetOutcomeRequest(_message.Message):
     BID_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     bid_request_id: str
     def __init__(self, bid_request_id: _Optional[str] = ...) -> None: ...
-
-class GetOutcomeResponse(_message.Message):
-    __slots__ = ("outcome",)
-    OUTCOME_FIELD_NUMBER: _ClassVar[int]
-    outcome: _auction_pb2.AuctionOutcome
-    def __init__(self, outcome: _Optional[_Union[_auction_pb2.AuctionOutcome, _Mapping]] = ...) -> None: ...

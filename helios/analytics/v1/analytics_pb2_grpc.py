@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from helios.analytics.v1 import analytics_pb2 as helios_dot_analytics_dot_v1_dot_analytics__pb2
+from helios.auction.v1 import auction_pb2 as helios_dot_auction_dot_v1_dot_auction__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -59,7 +60,7 @@ class AnalyticsServiceStub:
         self.GetOutcome = channel.unary_unary(
                 '/helios.analytics.v1.AnalyticsService/GetOutcome',
                 request_serializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeRequest.SerializeToString,
-                response_deserializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeResponse.FromString,
+                response_deserializer=helios_dot_auction_dot_v1_dot_auction__pb2.AuctionOutcome.FromString,
                 _registered_method=True)
 
 
@@ -97,7 +98,9 @@ class AnalyticsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetOutcome(self, request, context):
-        """GetOutcome returns one outcome by its bid request id, or NOT_FOUND.
+        """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
+        itself (the transcoder's `response_body` works only for google.api.HttpBody).
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -129,7 +132,7 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
             'GetOutcome': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOutcome,
                     request_deserializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeRequest.FromString,
-                    response_serializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeResponse.SerializeToString,
+                    response_serializer=helios_dot_auction_dot_v1_dot_auction__pb2.AuctionOutcome.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,7 +271,7 @@ class AnalyticsService:
             target,
             '/helios.analytics.v1.AnalyticsService/GetOutcome',
             helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeRequest.SerializeToString,
-            helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeResponse.FromString,
+            helios_dot_auction_dot_v1_dot_auction__pb2.AuctionOutcome.FromString,
             options,
             channel_credentials,
             insecure,

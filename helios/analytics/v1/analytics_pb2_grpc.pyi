@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from helios.analytics.v1 import analytics_pb2 as _analytics_pb2
+from helios.auction.v1 import auction_pb2 as _auction_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -43,8 +44,11 @@ class AnalyticsServiceStub:
     """ListWinners pages through winning outcomes."""
     GetDailyStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetDailyStatsRequest, _analytics_pb2.GetDailyStatsResponse]
     """GetDailyStats aggregates per day of auction time, newest first."""
-    GetOutcome: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _analytics_pb2.GetOutcomeResponse]
-    """GetOutcome returns one outcome by its bid request id, or NOT_FOUND."""
+    GetOutcome: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _auction_pb2.AuctionOutcome]
+    """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
+    itself (the transcoder's `response_body` works only for google.api.HttpBody).
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    """
 
 @_typing.type_check_only
 class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
@@ -61,8 +65,11 @@ class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
     """ListWinners pages through winning outcomes."""
     GetDailyStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetDailyStatsRequest, _analytics_pb2.GetDailyStatsResponse]  # type: ignore[assignment]
     """GetDailyStats aggregates per day of auction time, newest first."""
-    GetOutcome: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _analytics_pb2.GetOutcomeResponse]  # type: ignore[assignment]
-    """GetOutcome returns one outcome by its bid request id, or NOT_FOUND."""
+    GetOutcome: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _auction_pb2.AuctionOutcome]  # type: ignore[assignment]
+    """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
+    itself (the transcoder's `response_body` works only for google.api.HttpBody).
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    """
 
 class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
     """AnalyticsService answers questions about stored auction outcomes. Every method is also REST
@@ -106,7 +113,10 @@ class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _analytics_pb2.GetOutcomeRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_analytics_pb2.GetOutcomeResponse, _abc.Awaitable[_analytics_pb2.GetOutcomeResponse]]:
-        """GetOutcome returns one outcome by its bid request id, or NOT_FOUND."""
+    ) -> _typing.Union[_auction_pb2.AuctionOutcome, _abc.Awaitable[_auction_pb2.AuctionOutcome]]:
+        """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
+        itself (the transcoder's `response_body` works only for google.api.HttpBody).
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
 
 def add_AnalyticsServiceServicer_to_server(servicer: AnalyticsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

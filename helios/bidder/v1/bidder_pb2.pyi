@@ -48,12 +48,6 @@ class Device(_message.Message):
     type: str
     def __init__(self, ip: _Optional[str] = ..., user_agent: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
-class SubmitBidResponse(_message.Message):
-    __slots__ = ("bid",)
-    BID_FIELD_NUMBER: _ClassVar[int]
-    bid: BidResponse
-    def __init__(self, bid: _Optional[_Union[BidResponse, _Mapping]] = ...) -> None: ...
-
 class BidResponse(_message.Message):
     __slots__ = ("bid_request_id", "user_id", "bid_price", "currency", "timestamp", "enriched", "user_interests", "winning_interest", "interest_score", "enrichment_reason", "site_domain", "device_type", "page_url")
     class UserInterestsEntry(_message.Message):

@@ -39,7 +39,7 @@ class BidServiceStub:
         self.SubmitBid = channel.unary_unary(
                 '/helios.bidder.v1.BidService/SubmitBid',
                 request_serializer=helios_dot_bidder_dot_v1_dot_bidder__pb2.SubmitBidRequest.SerializeToString,
-                response_deserializer=helios_dot_bidder_dot_v1_dot_bidder__pb2.SubmitBidResponse.FromString,
+                response_deserializer=helios_dot_bidder_dot_v1_dot_bidder__pb2.BidResponse.FromString,
                 _registered_method=True)
 
 
@@ -50,6 +50,9 @@ class BidServiceServicer:
 
     def SubmitBid(self, request, context):
         """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
+        It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
+        transcoder supports `response_body` only for google.api.HttpBody.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,7 +64,7 @@ def add_BidServiceServicer_to_server(servicer, server):
             'SubmitBid': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitBid,
                     request_deserializer=helios_dot_bidder_dot_v1_dot_bidder__pb2.SubmitBidRequest.FromString,
-                    response_serializer=helios_dot_bidder_dot_v1_dot_bidder__pb2.SubmitBidResponse.SerializeToString,
+                    response_serializer=helios_dot_bidder_dot_v1_dot_bidder__pb2.BidResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -92,7 +95,7 @@ class BidService:
             target,
             '/helios.bidder.v1.BidService/SubmitBid',
             helios_dot_bidder_dot_v1_dot_bidder__pb2.SubmitBidRequest.SerializeToString,
-            helios_dot_bidder_dot_v1_dot_bidder__pb2.SubmitBidResponse.FromString,
+            helios_dot_bidder_dot_v1_dot_bidder__pb2.BidResponse.FromString,
             options,
             channel_credentials,
             insecure,

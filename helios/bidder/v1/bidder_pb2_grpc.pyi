@@ -35,8 +35,12 @@ class BidServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> BidServiceAsyncStub: ...
-    SubmitBid: _grpc.UnaryUnaryMultiCallable[_bidder_pb2.SubmitBidRequest, _bidder_pb2.SubmitBidResponse]
-    """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka."""
+    SubmitBid: _grpc.UnaryUnaryMultiCallable[_bidder_pb2.SubmitBidRequest, _bidder_pb2.BidResponse]
+    """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
+    It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
+    transcoder supports `response_body` only for google.api.HttpBody.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    """
 
 @_typing.type_check_only
 class BidServiceAsyncStub(BidServiceStub):
@@ -45,8 +49,12 @@ class BidServiceAsyncStub(BidServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    SubmitBid: _aio.UnaryUnaryMultiCallable[_bidder_pb2.SubmitBidRequest, _bidder_pb2.SubmitBidResponse]  # type: ignore[assignment]
-    """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka."""
+    SubmitBid: _aio.UnaryUnaryMultiCallable[_bidder_pb2.SubmitBidRequest, _bidder_pb2.BidResponse]  # type: ignore[assignment]
+    """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
+    It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
+    transcoder supports `response_body` only for google.api.HttpBody.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    """
 
 class BidServiceServicer(metaclass=_abc_1.ABCMeta):
     """BidService is the public entry point: exchanges send bid requests as `POST /bid` through the
@@ -58,7 +66,11 @@ class BidServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _bidder_pb2.SubmitBidRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_bidder_pb2.SubmitBidResponse, _abc.Awaitable[_bidder_pb2.SubmitBidResponse]]:
-        """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka."""
+    ) -> _typing.Union[_bidder_pb2.BidResponse, _abc.Awaitable[_bidder_pb2.BidResponse]]:
+        """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
+        It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
+        transcoder supports `response_body` only for google.api.HttpBody.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
 
 def add_BidServiceServicer_to_server(servicer: BidServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,1 @@
+"""The Envoy gateway: its settings and the rendering of `gateway/envoy.yaml.j2`."""

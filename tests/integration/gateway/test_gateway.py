@@ -1,0 +1,307 @@
+"""Real Envoy, rendered from the template, in front of a recording gRPC upstream.
+
+The upstream (recording_upstream.py) runs on the platform's real server runner and interceptor
+and logs each call it receives, so these tests see what Envoy forwarded: the normalised path,
+the query parameters, the x-request-id in the log context. The real services behind the same
+gateway are covered by tests/e2e/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helios.gateway.settings import GatewaySettings
+from tests.harness import Gateway, Launcher, ServiceProcess, eventually, free_port, launched
+
+UPSTREAM = Path(__file__).with_name("recording_upstream.py")
+
+
+def start_upstream(launcher: Launcher) -> ServiceProcess:
+    port = free_port()
+    proc = ServiceProcess(
+        name="recording-upstream",
+        argv=[sys.executable, str(UPSTREAM), str(port)],
+        env={**launcher.base_env, "PYTHONPATH": str(UPSTREAM.parents[3])},
+        log_path=launcher.log_dir / f"recording-upstream-{port}.log",
+        grpc_port=port,
+    )
+    proc.spawn()
+    launcher.started.append(proc)
+    proc.wait_healthy()
+    return proc
+
+
+def start_gateway(launcher: Launcher, upstream: ServiceProcess) -> Gateway:
+    gateway = launcher.start_gateway([upstream.target], upstream.target)
+    # Envoy is ready before its first health check passes; /bid needs a healthy bidder.
+    eventually(lambda: http("GET", f"{gateway.url}/healthz")[0] == 200, timeout=15)
+    return gateway
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, ServiceProcess]]:
+    with launched(dict(os.environ), tmp_path_factory.mktemp("gateway")) as launcher:
+        upstream = start_upstream(launcher)
+        yield start_gateway(launcher, upstream), upstream
+
+
+def http(method: str, url: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, dict(reply.headers), reply.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def call(method: str, url: str, body: Any = None,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    status, _, raw = http(method, url, data, {"content-type": "application/json",
+                                              **(headers or {})})
+    return status, json.loads(raw) if raw else None
+
+
+def received(upstream: ServiceProcess, request_id: str) -> dict[str, Any]:
+    """The upstream's log line for the call carrying ``request_id``."""
+    def find() -> dict[str, Any] | None:
+        for line in upstream.log_text().splitlines():
+            entry = json.loads(line)
+            if entry.get("msg") == "call" and entry.get("request_id") == request_id:
+                return dict(entry)
+        return None
+
+    found = eventually(find, timeout=5)
+    assert isinstance(found, dict)
+    return found
+
+
+def rid() -> str:
+    return f"gw-{uuid.uuid4().hex[:12]}"
+
+
+def test_a_bid_is_transcoded_with_snake_case_fields(stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, upstream = stack
+    request_id = rid()
+
+    status, bid = call("POST", f"{gateway.url}/bid",
+                       {"request_id": "r-1", "user_id": "user-001", "tmax": 20,
+                        "site": {"domain": "news.example"}},
+                       headers={"x-request-id": request_id})
+
+    assert status == 200, bid
+    assert bid["bid_request_id"] == "r-1"
+    # Zero values are printed and names stay snake_case.
+    assert bid["enriched"] is False
+    assert bid["winning_interest"] == ""
+    assert bid["enrichment_reason"] == "no_profile"
+    seen = received(upstream, request_id)
+    assert seen["method"] == "SubmitBid"
+    assert seen["request"] == {"request_id": "r-1", "user_id": "user-001", "tmax": 20,
+                               "site": {"domain": "news.example"}}
+
+
+def test_the_clients_request_id_reaches_the_service_log_and_comes_back(
+        stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, upstream = stack
+    request_id = rid()
+
+    status, headers, _ = http("GET", f"{gateway.url}/api/outcomes/stats",
+                              headers={"x-request-id": request_id})
+
+    assert status == 200
+    assert headers["x-request-id"] == request_id
+    assert received(upstream, request_id)["method"] == "GetStats"
+
+
+def test_a_request_id_is_generated_when_the_client_sends_none(
+        stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, upstream = stack
+
+    status, headers, _ = http("GET", f"{gateway.url}/api/outcomes/winners?page=3")
+
+    assert status == 200
+    generated = headers["x-request-id"]
+    uuid.UUID(generated)
+    seen = received(upstream, generated)
+    assert seen["method"] == "ListWinners"
+    assert seen["request"] == {"page": "3"}
+
+
+@pytest.mark.parametrize(("path", "method", "fields"), [
+    ("/api/outcomes/stats/?user_id=u-7", "GetStats", {"user_id": "u-7"}),
+    ("/api/outcomes/stats?user_id=u-7", "GetStats", {"user_id": "u-7"}),
+    ("/api/outcomes/?page_size=5", "ListOutcomes", {"page_size": "5"}),
+    ("/api/outcomes/winners/", "ListWinners", {}),
+    ("/api/outcomes/daily-stats/", "GetDailyStats", {}),
+    ("/api/outcomes/daily_stats/?win_status=true", "GetDailyStats", {"win_status": "true"}),
+    ("/api/outcomes/abc-1/", "GetOutcome", {"bid_request_id": "abc-1"}),
+])
+def test_trailing_slash_forms_reach_the_same_method(
+        stack: tuple[Gateway, ServiceProcess], path: str, method: str,
+        fields: dict[str, str]) -> None:
+    gateway, upstream = stack
+    request_id = rid()
+
+    status, _ = call("GET", f"{gateway.url}{path}", headers={"x-request-id": request_id})
+
+    assert status == 200
+    seen = received(upstream, request_id)
+    assert (seen["method"], seen["request"]) == (method, fields)
+
+
+@pytest.mark.parametrize("plus", ["%2B", "+"])
+def test_a_query_value_keeps_its_plus_sign(stack: tuple[Gateway, ServiceProcess],
+                                           plus: str) -> None:
+    gateway, upstream = stack
+    request_id = rid()
+
+    query = f"from=2026-01-01T00:00:00{plus}02:00"
+    status, _ = call("GET", f"{gateway.url}/api/outcomes/stats/?{query}",
+                     headers={"x-request-id": request_id})
+
+    assert status == 200
+    assert received(upstream, request_id)["request"] == {"from": "2026-01-01T00:00:00+02:00"}
+
+
+def test_a_body_over_64_kib_is_413_and_never_reaches_the_bidder(
+        stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, upstream = stack
+    before = upstream.log_text().count('"SubmitBid"')
+    body = json.dumps({"request_id": "big", "user_id": "u", "page_url": "x" * 65 * 1024})
+
+    status, reply = call_raw(gateway, "/bid", body.encode())
+
+    assert status == 413
+    assert reply["code"] == 8
+    assert reply["message"]
+    assert upstream.log_text().count('"SubmitBid"') == before
+
+
+def test_a_body_just_under_the_limit_is_accepted(stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, _ = stack
+    padding = 60 * 1024
+    body = json.dumps({"request_id": "near", "user_id": "u", "page_url": "x" * padding})
+
+    status, reply = call_raw(gateway, "/bid", body.encode())
+
+    assert status == 200, reply
+
+
+def call_raw(gateway: Gateway, path: str, body: bytes) -> tuple[int, Any]:
+    status, _, raw = http("POST", f"{gateway.url}{path}", body,
+                          {"content-type": "application/json"})
+    return status, json.loads(raw)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/nope"),
+    ("GET", "/api/outcomes/a/b"),
+    ("GET", "/bid"),          # a known path with the wrong method is 404 too (see the docs)
+    ("PUT", "/bid"),
+    ("POST", "/api/outcomes"),
+    ("POST", "/"),
+])
+def test_unknown_paths_and_methods_are_404_json(
+        stack: tuple[Gateway, ServiceProcess], method: str, path: str) -> None:
+    gateway, _ = stack
+
+    status, reply = call(method, f"{gateway.url}{path}", {} if method != "GET" else None)
+
+    assert status == 404
+    assert reply["code"] == 5
+    assert path.split("?")[0] in reply["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/outcomes/stats?bogus=1", "/api/outcomes/?pagesize=9"])
+def test_unknown_query_parameters_are_400_naming_them(
+        stack: tuple[Gateway, ServiceProcess], path: str) -> None:
+    gateway, _ = stack
+
+    status, reply = call("GET", f"{gateway.url}{path}")
+
+    assert status == 400
+    assert reply["code"] == 3
+    assert path.rsplit("?", 1)[1].split("=")[0] in reply["message"]
+
+
+def test_a_service_error_is_a_json_status_with_the_http_code(
+        stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, _ = stack
+
+    status, reply = call("POST", f"{gateway.url}/bid", {"user_id": "u"})
+    assert (status, reply["code"], reply["message"]) == (400, 3, "request_id: is required")
+
+    status, reply = call("GET", f"{gateway.url}/api/outcomes/missing/")
+    assert (status, reply["code"]) == (404, 5)
+    assert "missing" in reply["message"]
+
+
+def test_malformed_json_is_400(stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, _ = stack
+
+    status, reply = call_raw(gateway, "/bid", b'{"request_id": ')
+
+    assert status == 400
+    assert reply["code"] == 3
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html"])
+def test_the_dashboard_is_served_by_envoy(stack: tuple[Gateway, ServiceProcess],
+                                          path: str) -> None:
+    gateway, _ = stack
+
+    status, headers, body = http("GET", f"{gateway.url}{path}")
+
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert body == GatewaySettings.from_env(os.environ).dashboard.read_bytes()
+
+
+def test_access_log_is_json_with_the_request_id(stack: tuple[Gateway, ServiceProcess]) -> None:
+    gateway, _ = stack
+    request_id = rid()
+    call("GET", f"{gateway.url}/api/outcomes/stats", headers={"x-request-id": request_id})
+
+    def logged() -> dict[str, Any] | None:
+        for line in gateway.log_text().splitlines():
+            if line.startswith("{") and request_id in line:
+                return dict(json.loads(line))
+        return None
+
+    entry = eventually(logged, timeout=10)
+    assert isinstance(entry, dict)
+    assert entry["status"] == 200
+    assert entry["path"] == "/api/outcomes/stats"
+    assert entry["method"] == "GET"
+
+
+def test_healthz_follows_the_bidders_health(tmp_path: Path) -> None:
+    with launched(dict(os.environ), tmp_path) as launcher:
+        upstream = start_upstream(launcher)
+        gateway = start_gateway(launcher, upstream)
+        status, _, body = http("GET", f"{gateway.url}/healthz")
+        assert status == 200, body
+
+        upstream.stop()
+
+        def unhealthy() -> bool:
+            status, _, body = http("GET", f"{gateway.url}/healthz")
+            return status == 503 and json.loads(body) == {"code": 14,
+                                                          "message": "no healthy bidder"}
+        eventually(unhealthy, timeout=10)
+
+        upstream.spawn()
+        upstream.wait_healthy()
+        eventually(lambda: http("GET", f"{gateway.url}/healthz")[0] == 200, timeout=10)

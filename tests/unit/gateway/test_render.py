@@ -1,0 +1,171 @@
+"""The template renders to a config Envoy accepts, with the routes and policies it promises."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+
+from helios.gateway import render
+from helios.gateway.settings import GatewaySettings
+
+
+@pytest.fixture
+def settings() -> GatewaySettings:
+    return GatewaySettings.from_env({
+        "HELIOS_GATEWAY_PORT": "18080", "HELIOS_GATEWAY_ADMIN_PORT": "19901",
+        "HELIOS_GATEWAY_BIDDER_TARGETS": "127.0.0.1:6001,127.0.0.1:6002",
+        "HELIOS_GATEWAY_ANALYTICS_TARGET": "analytics.svc:6003",
+    })
+
+
+def config(settings: GatewaySettings) -> dict[str, Any]:
+    loaded = yaml.safe_load(render.render(settings))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def manager(cfg: dict[str, Any]) -> dict[str, Any]:
+    listener = cfg["static_resources"]["listeners"][0]
+    typed: dict[str, Any] = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    return typed
+
+
+def http_filter(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [f["typed_config"] for f in manager(cfg)["http_filters"] if f["name"] == name]
+    assert len(found) == 1, name
+    return dict(found[0])
+
+
+def walk(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def test_a_variable_missing_from_the_context_fails_the_render(
+        settings: GatewaySettings, tmp_path: Path) -> None:
+    (tmp_path / render.TEMPLATE).write_text("port: {{ port }}\nother: {{ not_a_setting }}\n")
+
+    with pytest.raises(jinja2.UndefinedError, match="not_a_setting"):
+        render.render(dataclasses.replace(settings, template_dir=tmp_path))
+
+
+def test_listens_on_the_port_with_admin_on_localhost(settings: GatewaySettings) -> None:
+    cfg = config(settings)
+
+    assert cfg["admin"]["address"]["socket_address"] == {"address": "127.0.0.1",
+                                                         "port_value": 19901}
+    listener = cfg["static_resources"]["listeners"][0]["address"]["socket_address"]
+    assert listener == {"address": "0.0.0.0", "port_value": 18080}
+
+
+def test_every_typed_config_names_its_type(settings: GatewaySettings) -> None:
+    typed = [value for key, value in walk(config(settings)) if key == "typed_config"]
+
+    assert len(typed) >= 6
+    assert all(value["@type"].startswith("type.googleapis.com/envoy.") for value in typed)
+
+
+def test_each_bidder_target_is_its_own_http2_endpoint(settings: GatewaySettings) -> None:
+    clusters = {c["name"]: c for c in config(settings)["static_resources"]["clusters"]}
+
+    bidder = clusters["bidder"]
+    addresses = [e["endpoint"]["address"]["socket_address"]
+                 for e in bidder["load_assignment"]["endpoints"][0]["lb_endpoints"]]
+    assert addresses == [{"address": "127.0.0.1", "port_value": 6001},
+                         {"address": "127.0.0.1", "port_value": 6002}]
+    assert bidder["lb_policy"] == "ROUND_ROBIN"
+    protocol = bidder["typed_extension_protocol_options"][
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+    assert "http2_protocol_options" in protocol["explicit_http_config"]
+    check = bidder["health_checks"][0]
+    assert check["grpc_health_check"]["service_name"] == "helios.bidder.v1.BidService"
+    assert check["no_traffic_interval"] == check["interval"] == "1s"
+    analytics = clusters["analytics"]["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    assert analytics[0]["endpoint"]["address"]["socket_address"] == {
+        "address": "analytics.svc", "port_value": 6003}
+
+
+def test_healthz_depends_on_the_bidder_cluster(settings: GatewaySettings) -> None:
+    health = http_filter(config(settings), "envoy.filters.http.health_check")
+
+    assert health["pass_through_mode"] is False
+    assert health["headers"][0]["string_match"] == {"exact": "/healthz"}
+    # Envoy truncates to a whole percent; below 1 it would never report unhealthy.
+    assert health["cluster_min_healthy_percentages"]["bidder"]["value"] >= 1
+
+
+def test_transcoder_policy(settings: GatewaySettings) -> None:
+    transcoder = http_filter(config(settings), "envoy.filters.http.grpc_json_transcoder")
+
+    assert transcoder["proto_descriptor"] == str(settings.descriptor)
+    assert transcoder["services"] == ["helios.bidder.v1.BidService",
+                                      "helios.analytics.v1.AnalyticsService"]
+    assert transcoder["print_options"]["preserve_proto_field_names"] is True
+    assert transcoder["print_options"]["always_print_primitive_fields"] is True
+    assert transcoder["convert_grpc_status"] is True
+    assert transcoder["max_request_body_size"] == 64 * 1024
+    assert transcoder["request_validation_options"] == {
+        "reject_unknown_method": True, "reject_unknown_query_parameters": True}
+
+
+def test_filters_run_normalise_then_health_then_transcode_then_route(
+        settings: GatewaySettings) -> None:
+    names = [f["name"] for f in manager(config(settings))["http_filters"]]
+
+    assert names == ["envoy.filters.http.lua", "envoy.filters.http.health_check",
+                     "envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router"]
+
+
+def test_routes_and_timeouts(settings: GatewaySettings) -> None:
+    route_config = manager(config(settings))["route_config"]
+    routes = {r["name"]: r for r in route_config["virtual_hosts"][0]["routes"]}
+
+    assert routes["bid"]["match"] == {"path": "/bid"}
+    assert routes["bid"]["route"]["cluster"] == "bidder"
+    assert routes["bid"]["route"]["timeout"] == "2s"
+    assert routes["api"]["match"] == {"path_separated_prefix": "/api/outcomes"}
+    assert routes["api"]["route"]["timeout"] == "10s"
+    dashboard = routes["dashboard"]
+    assert dashboard["direct_response"]["body"] == {"filename": str(settings.dashboard)}
+    assert route_config["max_direct_response_body_size_bytes"] == 1024 * 1024
+
+
+def test_request_ids_are_kept_and_generated(settings: GatewaySettings) -> None:
+    hcm = manager(config(settings))
+
+    assert hcm["generate_request_id"] is True
+    assert hcm["preserve_external_request_id"] is True
+
+
+def test_write_names_the_variable_of_a_missing_file(
+        settings: GatewaySettings, tmp_path: Path) -> None:
+    missing = dataclasses.replace(settings, dashboard=tmp_path / "nope.html")
+
+    with pytest.raises(render.GatewayConfigError, match="HELIOS_GATEWAY_DASHBOARD"):
+        render.write(missing, tmp_path / "envoy.yaml")
+
+
+def test_envoy_accepts_the_rendered_config(settings: GatewaySettings, tmp_path: Path) -> None:
+    path = render.write(settings, tmp_path / "out" / "envoy.yaml")
+
+    render.validate(path)
+
+
+def test_validate_reports_envoys_reason(settings: GatewaySettings, tmp_path: Path) -> None:
+    broken = tmp_path / "envoy.yaml"
+    broken.write_text(render.render(settings).replace("lb_policy: ROUND_ROBIN",
+                                                      "lb_policy: NO_SUCH_POLICY", 1))
+
+    with pytest.raises(render.GatewayConfigError, match="NO_SUCH_POLICY"):
+        render.validate(broken)
