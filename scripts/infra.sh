@@ -172,7 +172,7 @@ kafka_pid() { our_pid "$kafka_pidfile" "$KAFKA_PORT" kafka_is_ours; }
 
 kafka_preflight() {
   command -v java >/dev/null || die "java not found: Kafka needs a Java 17+ runtime (apt-get install default-jre-headless)"
-  [[ -f "$KAFKA_HOME/.complete" ]] || die "Kafka jars missing in $KAFKA_HOME: run scripts/install.sh"
+  compgen -G "$KAFKA_HOME/.complete*" >/dev/null || die "Kafka jars missing in $KAFKA_HOME: run scripts/install.sh"
   [[ -x "$VENV/bin/python" ]] || die "no virtualenv in $VENV (its confluent_kafka checks Kafka is ready): run scripts/install.sh"
 }
 

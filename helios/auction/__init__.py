@@ -1,0 +1,1 @@
+"""The auction service: consumes bids from Kafka, decides each auction, publishes outcomes."""
