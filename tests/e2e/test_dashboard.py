@@ -1,0 +1,360 @@
+"""The advertiser dashboard in a real browser (Debian's Chromium driven by Playwright) against
+the whole mesh: bids go in through the gateway, and what the page shows must be what the
+analytics REST API answers.
+
+Every bid here carries a site domain of this module's own, so the page, filtered by it, shows
+exactly these outcomes whatever other tests have stored. The page's refresh timer runs on
+Playwright's fake clock, so a refresh happens when the test says so and never in between.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import Mesh
+from tests.harness import ROOT, eventually
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+# Users from the seeded demo profiles, one per price tier, and one without a profile.
+USERS = ["user-001", "user-002", "user-003", "user-004", "nobody-dashboard"]
+BIDS = 27  # more than one page of the smallest page size (25)
+# What the page shows for a figure that does not exist (an average over no outcomes).
+NONE = "\N{EN DASH}"
+
+
+# ---- the REST API, read the way the page reads it ----
+
+def get(base: str, path: str, **params: str | int) -> tuple[int, Any]:
+    url = f"{base}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def api(base: str, path: str, **params: str | int) -> Any:
+    status, body = get(base, path, **params)
+    assert status == 200, (path, params, body)
+    return body
+
+
+def post_bid(base: str, request_id: str, user_id: str, domain: str) -> None:
+    body = json.dumps({"request_id": request_id, "user_id": user_id,
+                       "site": {"domain": domain}, "device_type": "desktop"}).encode()
+    request = urllib.request.Request(f"{base}/bid", data=body, method="POST",
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+
+def send_bids(base: str, domain: str, count: int) -> list[str]:
+    """Sends ``count`` bids for ``domain`` and waits until analytics has stored them all."""
+    ids = [f"dash-{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    for n, request_id in enumerate(ids):
+        post_bid(base, request_id, USERS[n % len(USERS)], domain)
+
+    def stored() -> bool:
+        count_now = api(base, "/api/outcomes", site_domain=domain, page_size=1)["count"]
+        assert count_now == len(ids), f"{count_now} of {len(ids)} outcomes stored"
+        return True
+
+    eventually(stored, timeout=60, interval=0.5)
+    return ids
+
+
+# ---- the page's number formats (Intl, en-US: half away from zero on the exact double) ----
+
+def _fixed(value: float, digits: int) -> str:
+    return f"{Decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP):,}"
+
+
+def count_text(value: int) -> str:
+    return f"{value:,}"
+
+
+def money(value: float, digits: int = 2) -> str:
+    return "$" + _fixed(value, digits)
+
+
+def rate_text(value: float) -> str:
+    return _fixed(value * 100, 1) + "%"
+
+
+# ---- the browser ----
+
+@dataclass(frozen=True)
+class Seeded:
+    base: str
+    domain: str
+    ids: list[str]
+
+
+@pytest.fixture(scope="module")
+def seeded(mesh: Mesh) -> Seeded:
+    domain = f"dash-{uuid.uuid4().hex[:8]}.example"
+    return Seeded(mesh.gateway.url, domain, send_bids(mesh.gateway.url, domain, BIDS))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    start = datetime.now(UTC)
+    # Time stands still until the test moves it: the 10 s refresh fires only on fast_forward.
+    context.clock.install(time=start)
+    context.clock.pause_at(start + timedelta(seconds=1))
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab
+    context.close()
+    assert not problems, f"the page raised: {problems}"
+
+
+LOADS = "Number(document.querySelector('[data-testid=dashboard]')?.dataset.loads ?? 0)"
+
+
+def loads(page: Page) -> int:
+    """How many loads the page has finished (0 before it exists)."""
+    return int(page.evaluate(LOADS))
+
+
+def after_load(page: Page, action: Any) -> None:
+    """Runs ``action`` and waits until the page has finished the load it started."""
+    before = loads(page)
+    action()
+    page.wait_for_function(f"n => {LOADS} > n", arg=before, timeout=15_000)
+
+
+def open_dashboard(page: Page, base: str, **params: str) -> None:
+    query = "?" + urllib.parse.urlencode(params) if params else ""
+    after_load(page, lambda: page.goto(f"{base}/{query}"))
+
+
+def text(page: Page, test_id: str) -> str:
+    return page.get_by_test_id(test_id).inner_text().strip()
+
+
+def cards(page: Page) -> dict[str, str]:
+    return {key: text(page, key) for key in
+            ("total", "wins", "losses", "win-rate", "enriched-count", "revenue", "avg-win-price",
+             "avg-bid-price")}
+
+
+def expected_cards(stats: dict[str, Any]) -> dict[str, str]:
+    return {
+        "total": count_text(stats["total"]),
+        "wins": count_text(stats["wins"]),
+        "losses": count_text(stats["losses"]),
+        "win-rate": rate_text(stats["win_rate"]) if stats["total"] else NONE,
+        "enriched-count": count_text(stats["enriched_count"]),
+        "revenue": money(stats["revenue"]),
+        "avg-win-price": money(stats["average_win_price"], 3) if stats["wins"] else NONE,
+        "avg-bid-price": money(stats["average_bid_price"], 3) if stats["total"] else NONE,
+    }
+
+
+def row_ids(page: Page) -> list[str]:
+    return [row.get_attribute("data-id") or ""
+            for row in page.get_by_test_id("outcome-row").all()]
+
+
+# ---- the tests ----
+
+def test_the_cards_show_the_api_stats_for_every_outcome(page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.base)
+
+    # Other tests' outcomes may still be arriving: compare one load with the API read right
+    # after it, and load again (the Refresh button) until the two agree.
+    def agree() -> bool:
+        after_load(page, lambda: page.get_by_test_id("refresh").click())
+        assert cards(page) == expected_cards(api(seeded.base, "/api/outcomes/stats"))
+        return True
+
+    eventually(agree, timeout=30, interval=0.5)
+    assert text(page, "scope") == "All outcomes."
+    assert int(text(page, "total").replace(",", "")) >= BIDS
+
+
+def test_filtered_cards_charts_and_table_match_the_api(page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.base, site_domain=seeded.domain)
+    stats = api(seeded.base, "/api/outcomes/stats", site_domain=seeded.domain)
+    listed = api(seeded.base, "/api/outcomes", site_domain=seeded.domain, page_size=50)
+    daily = api(seeded.base, "/api/outcomes/daily-stats", site_domain=seeded.domain)
+
+    assert stats["total"] == BIDS
+    assert cards(page) == expected_cards(stats)
+    assert text(page, "scope") == f"Outcomes where site_domain = {seeded.domain}."
+    assert text(page, "error") == ""
+
+    # The table: the API's rows, in its order, with their figures.
+    assert row_ids(page) == [o["bid_request_id"] for o in listed["results"]]
+    assert sorted(row_ids(page)) == sorted(seeded.ids)
+    first = listed["results"][0]
+    cells = page.get_by_test_id("outcome-row").first.locator("td").all_inner_texts()
+    assert cells[1:6] == [first["bid_request_id"], first["user_id"], seeded.domain, "desktop",
+                          money(first["bid_price"])]
+    assert cells[7] == ("Won" if first["win_status"] else "Lost")
+    assert text(page, "pager-status") == f"Page 1 of 1 · {BIDS} outcomes"
+
+    # The charts are drawn from daily-stats and from the sample of outcomes.
+    day = daily["results"][0]
+    bar_titles = page.locator("[data-testid=chart-wins-losses] rect title").all_text_contents()
+    assert f"{day['date']}: {day['wins']} won, {day['total'] - day['wins']} lost" in bar_titles
+    assert text(page, "sample-note") == f"Bid prices of all {BIDS} matching outcomes."
+    prices = [o["bid_price"] for o in listed["results"]]
+    histogram = page.locator("[data-testid=chart-bid-prices] rect title").all_text_contents()
+    assert sorted(histogram) == sorted(f"{money(p)}: {prices.count(p)} bids" for p in set(prices))
+    rate_dots = page.locator("[data-testid=chart-win-rate] circle title").all_text_contents()
+    assert f"{day['date']}: {rate_text(day['wins'] / day['total'])} " \
+           f"({day['wins']} of {day['total']})" in rate_dots
+
+
+def test_a_filter_from_the_form_narrows_the_table(page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.base)
+    page.get_by_label("Site domain").fill(seeded.domain)
+    page.get_by_label("User id").fill("user-001")
+    after_load(page, lambda: page.get_by_test_id("apply").click())
+
+    narrowed = api(seeded.base, "/api/outcomes", site_domain=seeded.domain, user_id="user-001")
+    assert 0 < narrowed["count"] < BIDS
+    assert row_ids(page) == [o["bid_request_id"] for o in narrowed["results"]]
+    assert cards(page) == expected_cards(api(seeded.base, "/api/outcomes/stats",
+                                             site_domain=seeded.domain, user_id="user-001"))
+    assert set(page.locator("[data-testid=outcome-row] td:nth-child(3)").all_inner_texts()) \
+        == {"user-001"}
+    # The view is in the address, so it can be bookmarked.
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query == {"site_domain": [seeded.domain], "user_id": ["user-001"]}
+
+
+def test_a_filter_that_matches_nothing_empties_the_page(page: Page, seeded: Seeded) -> None:
+    nowhere = f"nowhere-{uuid.uuid4().hex[:8]}.example"
+    open_dashboard(page, seeded.base, site_domain=nowhere)
+
+    assert api(seeded.base, "/api/outcomes/stats", site_domain=nowhere)["total"] == 0
+    assert cards(page)["total"] == "0"
+    assert cards(page)["win-rate"] == NONE
+    assert row_ids(page) == []
+    assert text(page, "outcomes-table").endswith("No outcomes match.")
+    assert text(page, "pager-status") == "No outcomes"
+    assert text(page, "sample-note") == "No outcomes match the filters."
+
+
+def test_paging_walks_through_the_api_pages(page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.base, site_domain=seeded.domain, page_size="25")
+    assert text(page, "pager-status") == f"Page 1 of 2 · {BIDS} outcomes"
+    assert page.get_by_test_id("prev").is_disabled()
+
+    after_load(page, lambda: page.get_by_test_id("next").click())
+
+    second = api(seeded.base, "/api/outcomes", site_domain=seeded.domain, page_size=25, page=2)
+    assert text(page, "pager-status") == f"Page 2 of 2 · {BIDS} outcomes"
+    assert row_ids(page) == [o["bid_request_id"] for o in second["results"]]
+    assert len(row_ids(page)) == BIDS - 25
+    assert page.get_by_test_id("next").is_disabled()
+
+    after_load(page, lambda: page.get_by_test_id("prev").click())
+    assert text(page, "pager-status") == f"Page 1 of 2 · {BIDS} outcomes"
+
+
+def test_a_bad_filter_shows_the_api_error_and_keeps_the_last_figures(
+        page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.base, site_domain=seeded.domain)
+    shown = cards(page)
+    status, problem = get(seeded.base, "/api/outcomes/stats", site_domain=seeded.domain,
+                          min_price="cheap")
+    assert status == 400, problem
+
+    page.get_by_label("Min win price").fill("cheap")
+    after_load(page, lambda: page.get_by_test_id("apply").click())
+
+    error = page.get_by_test_id("error")
+    assert error.is_visible()
+    assert error.inner_text().strip() == problem["message"]
+    assert "min_price" in problem["message"]
+    assert cards(page) == shown
+    assert text(page, "scope").endswith("the filters above were not applied.")
+
+    page.get_by_label("Min win price").fill("")
+    after_load(page, lambda: page.get_by_test_id("apply").click())
+    assert not error.is_visible()
+
+
+def test_the_timer_refreshes_the_figures_until_paused(page: Page, seeded: Seeded) -> None:
+    domain = f"dash-timer-{uuid.uuid4().hex[:8]}.example"
+    send_bids(seeded.base, domain, 1)
+    open_dashboard(page, seeded.base, site_domain=domain)
+    assert text(page, "total") == "1"
+
+    _more(seeded.base, domain, 1, expect=2)
+    page.clock.run_for(9_000)
+    # A load marks the page busy the moment it starts, so this catches an early one in flight.
+    assert page.get_by_test_id("dashboard").get_attribute("aria-busy") == "false", \
+        "refreshed before its 10 s were up"
+    assert text(page, "total") == "1"
+    after_load(page, lambda: page.clock.run_for(1_000))
+    assert text(page, "total") == "2"
+    assert "auto-refresh every 10 s" in text(page, "updated-at")
+
+    page.get_by_test_id("pause").click()
+    assert page.get_by_test_id("pause").get_attribute("aria-pressed") == "true"
+    assert "auto-refresh paused" in text(page, "updated-at")
+    _more(seeded.base, domain, 1, expect=3)
+    page.clock.run_for(30_000)
+    assert page.get_by_test_id("dashboard").get_attribute("aria-busy") == "false"
+    assert loads(page) == 2
+    assert text(page, "total") == "2"
+
+    # On demand still works while paused.
+    after_load(page, lambda: page.get_by_test_id("refresh").click())
+    assert text(page, "total") == "3"
+
+
+def _more(base: str, domain: str, count: int, *, expect: int) -> None:
+    for _ in range(count):
+        post_bid(base, f"dash-{uuid.uuid4().hex[:12]}", "user-001", domain)
+
+    def stored() -> bool:
+        assert api(base, "/api/outcomes/stats", site_domain=domain)["total"] == expect
+        return True
+
+    eventually(stored, timeout=60, interval=0.5)
+
+
+def test_a_full_page_screenshot_is_saved(page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.base)
+    ARTIFACTS.mkdir(exist_ok=True)
+    path: Path = ARTIFACTS / "dashboard.png"
+    path.unlink(missing_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    assert page.get_by_test_id("outcome-row").count() > 0
