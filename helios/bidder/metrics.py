@@ -1,0 +1,18 @@
+"""The bidder's own Prometheus metrics (the gRPC server metrics come from the platform)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+BIDS = Counter("helios_bidder_bids_total",
+               "Bids answered, by enrichment reason (empty when enriched).", ["reason"])
+PROFILE_BATCH_USERS = Histogram(
+    "helios_bidder_profile_batch_users", "Users carried by one BatchGetProfiles call.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000))
+PROFILE_BATCH_FAILURES = Counter(
+    "helios_bidder_profile_batch_failures_total",
+    "BatchGetProfiles calls that failed, by gRPC status code.", ["grpc_code"])
+BREAKER_OPEN = Gauge("helios_bidder_profile_breaker_open",
+                     "1 while the circuit to the profile service is open.")
+PUBLISH_FAILURES = Counter("helios_bidder_publish_failures_total",
+                           "Bids not acknowledged by Kafka, so answered UNAVAILABLE.")

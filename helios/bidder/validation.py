@@ -1,0 +1,76 @@
+"""The rules a bid request must meet, and its normal form.
+
+Each failure is an :class:`~helios.platform.errors.InvalidArgument` naming the field as the
+exchange wrote it; through the gateway that is an HTTP 400 with the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from helios.bidder.v1.bidder_pb2 import SubmitBidRequest
+from helios.platform.errors import InvalidArgument
+
+MAX_ID_LENGTH = 128
+TMAX_LOW_MS = 1
+TMAX_HIGH_MS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BidRequest:
+    """A validated request, with the nested ``site``/``device`` form folded into flat fields."""
+
+    request_id: str
+    user_id: str
+    timestamp_ns: int
+    device_type: str
+    page_url: str
+    site_domain: str
+    tmax_ms: int | None
+
+
+def validate(request: SubmitBidRequest, now_ns: int) -> BidRequest:
+    """Checks ``request``; ``now_ns`` (ns since the epoch) stands in for a missing timestamp."""
+    request_id = _check_id("request_id", request.request_id)
+    user_id = _check_id("user_id", request.user_id)
+    timestamp_ns = _check_timestamp(request.timestamp) if request.timestamp else now_ns
+    tmax_ms: int | None = None
+    if request.HasField("tmax"):
+        tmax_ms = request.tmax
+        if not TMAX_LOW_MS <= tmax_ms <= TMAX_HIGH_MS:
+            raise InvalidArgument(
+                "tmax", f"must be between {TMAX_LOW_MS} and {TMAX_HIGH_MS} ms, got {tmax_ms}")
+    # The flat fields win when both forms are sent: they are the documented ones.
+    return BidRequest(
+        request_id=request_id,
+        user_id=user_id,
+        timestamp_ns=timestamp_ns,
+        device_type=request.device_type or request.device.type,
+        page_url=request.page_url or request.site.page,
+        site_domain=request.site.domain,
+        tmax_ms=tmax_ms,
+    )
+
+
+def _check_id(field: str, value: str) -> str:
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if not value.strip():
+        raise InvalidArgument(field, "must not be blank")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidArgument(field, f"must be at most {MAX_ID_LENGTH} characters")
+    return value
+
+
+def _check_timestamp(value: str) -> int:
+    parsed = Timestamp()
+    try:
+        # protobuf's own RFC 3339 reader: it insists on a date, a time and a UTC offset, which
+        # datetime.fromisoformat (ISO 8601, offset optional) does not. RFC 3339 allows a lower
+        # case "t" and "z"; the reader does not, hence upper().
+        parsed.FromJsonString(value.upper())
+    except ValueError:
+        raise InvalidArgument("timestamp", f"must be RFC 3339, got {value!r}") from None
+    return parsed.ToNanoseconds()
