@@ -8,4 +8,4 @@ bash scripts/proto.sh lint
 step "ruff"
 ruff check helios tests loadtest
 step "mypy --strict"
-mypy helios
+mypy helios tests loadtest

@@ -19,7 +19,7 @@ from tests.harness import free_port
 class Scripted(bidder_pb2_grpc.BidServiceServicer):
     """Raises whatever the request's user_id names, to exercise the error mapping."""
 
-    async def SubmitBid(self, request: Any, context: Any) -> bidder_pb2.SubmitBidResponse:
+    async def SubmitBid(self, request: Any, context: Any) -> bidder_pb2.BidResponse:
         if request.user_id == "invalid":
             raise errors.InvalidArgument("user_id", "is required")
         if request.user_id == "missing":
@@ -29,7 +29,7 @@ class Scripted(bidder_pb2_grpc.BidServiceServicer):
         if request.user_id == "bug":
             raise RuntimeError("a bug")
         await asyncio.sleep(float(request.timestamp or 0))
-        return bidder_pb2.SubmitBidResponse(bid=bidder_pb2.BidResponse(user_id=request.user_id))
+        return bidder_pb2.BidResponse(user_id=request.user_id)
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ async def served() -> Any:
     yield channel, stop, task, cleaned
     stop.set()
     await asyncio.wait_for(task, 10)
-    await channel.close()
+    await channel.close(None)
 
 
 async def test_health_reports_serving_for_the_server_and_each_service(served: Any) -> None:
@@ -110,6 +110,6 @@ async def test_stop_finishes_in_flight_calls_then_runs_cleanups(served: Any) -> 
     await asyncio.sleep(0.1)
     reply = await health.Check(health_pb2.HealthCheckRequest())
     assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
-    assert (await in_flight).bid.user_id == "slow"
+    assert (await in_flight).user_id == "slow"
     await asyncio.wait_for(task, 10)
     assert cleaned == ["done"]

@@ -1,0 +1,1 @@
+"""The analytics service: auction outcomes from Kafka into PostgreSQL, and the query API."""

@@ -1,0 +1,90 @@
+"""Turning a Kafka ``auction_outcomes`` payload into the values of one table row.
+
+Pure, so the rules (what is undecodable, how a loss is stored) are tested without Kafka.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.protobuf.message import DecodeError
+
+from helios.auction.v1.auction_pb2 import AuctionOutcome
+
+# NUMERIC(12, 4) holds up to 99,999,999.9999.
+MAX_PRICE = 1e8
+_TEXT_FIELDS = ("bid_request_id", "user_id", "currency", "winning_interest",
+                "enrichment_reason", "site_domain", "device_type", "page_url")
+
+
+class Undecodable(ValueError):
+    """The payload is not a usable AuctionOutcome; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    bid_request_id: str
+    user_id: str
+    site_domain: str
+    device_type: str
+    page_url: str
+    bid_price: float
+    # None when the bid lost: nothing was paid (see helios.analytics.models).
+    win_price: float | None
+    currency: str
+    enriched: bool
+    enrichment_reason: str
+    # JSON text of the interest -> score map, cast to jsonb by the INSERT.
+    user_interests: str
+    winning_interest: str
+    interest_score: float
+    win_status: bool
+    bid_timestamp: datetime | None
+    auction_timestamp: datetime
+
+
+def decode(payload: bytes | None, fallback_time: datetime) -> OutcomeRow:
+    """Decodes one message. ``fallback_time`` (the Kafka message time) stands in for a missing
+    auction timestamp, so a row always has a place on the time axis."""
+    if not payload:
+        raise Undecodable("empty payload")
+    outcome = AuctionOutcome()
+    try:
+        outcome.ParseFromString(payload)
+    except DecodeError as exc:
+        raise Undecodable(f"not an AuctionOutcome: {exc}") from None
+    if not outcome.bid_request_id:
+        raise Undecodable("bid_request_id is empty")
+    currency = outcome.currency or "USD"
+    if len(currency) != 3:
+        raise Undecodable(f"currency must be a 3-letter code, got {currency!r}")
+    for name in ("bid_price", "win_price"):
+        price = getattr(outcome, name)
+        if not 0 <= price < MAX_PRICE:  # also False for NaN
+            raise Undecodable(f"{name} must be between 0 and {MAX_PRICE:.0f}, got {price}")
+    for name in _TEXT_FIELDS:
+        if "\x00" in getattr(outcome, name):
+            raise Undecodable(f"{name} contains a NUL character, which PostgreSQL text rejects")
+    auction_time = (outcome.auction_timestamp.ToDatetime(UTC)
+                    if outcome.HasField("auction_timestamp") else fallback_time)
+    return OutcomeRow(
+        bid_request_id=outcome.bid_request_id,
+        user_id=outcome.user_id,
+        site_domain=outcome.site_domain,
+        device_type=outcome.device_type,
+        page_url=outcome.page_url,
+        bid_price=outcome.bid_price,
+        win_price=outcome.win_price if outcome.win_status else None,
+        currency=currency.upper(),
+        enriched=outcome.enriched,
+        enrichment_reason=outcome.enrichment_reason,
+        user_interests=json.dumps(dict(outcome.user_interests), sort_keys=True),
+        winning_interest=outcome.winning_interest,
+        interest_score=outcome.interest_score,
+        win_status=outcome.win_status,
+        bid_timestamp=(outcome.timestamp.ToDatetime(UTC)
+                       if outcome.HasField("timestamp") else None),
+        auction_timestamp=auction_time,
+    )

@@ -1,0 +1,264 @@
+"""The ingest loop: Kafka ``auction_outcomes`` -> PostgreSQL, in batches, at least once
+delivered and exactly once stored.
+
+Order of events for one batch: consume (up to ``batch_size`` messages or ``batch_linger_ms``),
+decode, one INSERT ... ON CONFLICT DO NOTHING, database commit, then the Kafka offset commit. A
+crash between the two commits re-delivers the batch, which the conflict clause turns into a
+no-op. While PostgreSQL is unreachable the loop pauses the assigned partitions and retries the
+same batch with capped exponential back-off; it keeps polling so the consumer stays in its group,
+and messages that arrive meanwhile (a partition assigned during the outage) join the batch.
+
+An undecodable message is logged, counted (``helios_analytics_undecodable_total``) and skipped:
+there is nothing to store, and stopping would block every outcome behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import DataError, DBAPIError
+
+from helios.analytics.decode import OutcomeRow, Undecodable, decode
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STORED = Counter("helios_analytics_ingested_messages_total",
+                 "auction_outcomes messages written to PostgreSQL (re-deliveries included).")
+UNDECODABLE = Counter("helios_analytics_undecodable_total",
+                      "auction_outcomes messages skipped because they could not be decoded.")
+DB_RETRIES = Counter("helios_analytics_db_retries_total",
+                     "Batch writes retried because PostgreSQL failed.")
+BATCH_SECONDS = Histogram("helios_analytics_batch_write_seconds",
+                          "Time to insert one batch and commit the transaction.",
+                          buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+
+REJECTED = Counter("helios_analytics_rejected_total",
+                   "Decoded outcomes PostgreSQL refused as data (DataError) and skipped.")
+
+# Anything the database or the network raises is retried with the same batch: an outage, a
+# restart (AdminShutdown), a missing table before migrations ran. Only DataError is about the
+# rows themselves, and is handled by isolating the offending row instead.
+RETRYABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError, asyncio.TimeoutError)
+
+
+class Store(Protocol):
+    async def insert(self, rows: list[OutcomeRow]) -> None: ...
+
+
+class Backoff:
+    """Capped exponential back-off; pure, so its schedule is tested directly."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._next = initial
+
+    def next_delay(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+
+def commit_positions(messages: list[Message]) -> list[TopicPartition]:
+    """The offsets to commit after ``messages``: per partition, one past the highest."""
+    highest: dict[tuple[str, int], int] = {}
+    for message in messages:
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        # Only error events lack these, and those never reach a batch.
+        assert topic is not None and partition is not None and offset is not None
+        key = (topic, partition)
+        if offset > highest.get(key, -1):
+            highest[key] = offset
+    return [TopicPartition(topic, partition, offset + 1)
+            for (topic, partition), offset in sorted(highest.items())]
+
+
+@dataclass
+class Batch:
+    """Messages taken from Kafka and the rows decoded from them (undecodable ones have no row
+    but their offsets are still committed past)."""
+
+    messages: list[Message] = field(default_factory=list)
+    rows: list[OutcomeRow] = field(default_factory=list)
+
+    def extend(self, other: Batch) -> None:
+        self.messages += other.messages
+        self.rows += other.rows
+
+
+class Ingestor:
+    """Runs the loop above. The consumer and the store come in through the constructor.
+
+    Every consumer call runs on one dedicated thread, so the consumer is never used from two
+    threads at once, and the next batch is consumed and decoded there while the current one is
+    written: the decoding (here) and the inserting (PostgreSQL) use the two cores in parallel.
+    """
+
+    def __init__(self, consumer: Consumer, store: Store, topic: str, *, batch_size: int,
+                 linger_seconds: float, backoff: Backoff,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._consumer = consumer
+        self._store = store
+        self._topic = topic
+        self._batch_size = batch_size
+        self._linger = linger_seconds
+        self._backoff = backoff
+        self._clock = clock
+        self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="analytics-kafka")
+
+    def _on_kafka_thread(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._kafka_thread, fn, *args)
+
+    async def run(self) -> None:
+        """Consumes until cancelled; then closes the consumer (leaving the group at once)."""
+        await self._on_kafka_thread(self._consumer.subscribe, [self._topic])
+        log.info("ingest started", extra={"topic": self._topic})
+        try:
+            collecting = self._on_kafka_thread(self._collect)
+            while True:
+                batch = await collecting
+                collecting = self._on_kafka_thread(self._collect)
+                if batch.messages:
+                    collecting = await self._write(batch, collecting)
+        finally:
+            # Queued behind any collection still running on the Kafka thread.
+            await self._on_kafka_thread(self._consumer.close)
+            self._kafka_thread.shutdown(wait=False)
+            log.info("ingest stopped")
+
+    def _collect(self) -> Batch:
+        """Blocks (on the Kafka thread) until a batch is full or its linger has passed since
+        its first message; an idle topic gives an empty batch every half second."""
+        messages: list[Message] = []
+        deadline = self._clock() + 0.5
+        while len(messages) < self._batch_size:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                break
+            got = self._consumer.consume(self._batch_size - len(messages), timeout=remaining)
+            for message in got:
+                error = message.error()
+                if error is None:
+                    if not messages:
+                        deadline = min(deadline, self._clock() + self._linger)
+                    messages.append(message)
+                elif error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("kafka consumer error", extra={"error": str(error)})
+        return Batch(messages, self._decode(messages))
+
+    def _collect_late(self) -> Batch:
+        got = self._consumer.consume(self._batch_size, timeout=0)
+        messages = [m for m in got if m.error() is None]
+        return Batch(messages, self._decode(messages))
+
+    async def _write(self, batch: Batch,
+                     collecting: asyncio.Future[Batch]) -> asyncio.Future[Batch]:
+        """Stores ``batch`` (retrying until it lands), then commits its offsets. Returns the
+        collection to continue with: ``collecting`` itself, or a new one if an outage made
+        this batch absorb it."""
+        paused: list[TopicPartition] | None = None
+        self._backoff.reset()
+        while True:
+            started = time.perf_counter()
+            try:
+                try:
+                    await self._store.insert(batch.rows)
+                except DataError:
+                    batch.rows = await self._isolate(batch.rows)
+            except RETRYABLE as exc:
+                DB_RETRIES.inc()
+                delay = self._backoff.next_delay()
+                if paused is None:
+                    # The batch being collected joins this one: the offsets committed after
+                    # the retry then cover only written messages, in order.
+                    batch.extend(await collecting)
+                    paused = await self._on_kafka_thread(self._pause)
+                log.warning("database write failed; retrying the same batch",
+                            extra={"error": f"{type(exc).__name__}: {exc}"[:500],
+                                   "batch": len(batch.rows), "retry_in_seconds": delay})
+                await asyncio.sleep(delay)
+                # Keeps the group membership alive; only partitions assigned during the
+                # outage can deliver, and those messages join this batch too.
+                batch.extend(await self._on_kafka_thread(self._collect_late))
+                continue
+            BATCH_SECONDS.observe(time.perf_counter() - started)
+            break
+        STORED.inc(len(batch.rows))
+        if paused is not None:
+            log.info("database is back; resuming", extra={"batch": len(batch.rows)})
+            await self._on_kafka_thread(self._resume, paused)
+            collecting = self._on_kafka_thread(self._collect)
+        await self._on_kafka_thread(self._commit, batch.messages)
+        return collecting
+
+    async def _isolate(self, rows: list[OutcomeRow]) -> list[OutcomeRow]:
+        """Writes the rows one at a time and drops those PostgreSQL refuses as data; returns
+        the rows kept. Connection errors propagate to the caller's retry loop."""
+        kept: list[OutcomeRow] = []
+        for row in rows:
+            try:
+                await self._store.insert([row])
+            except DataError as exc:
+                REJECTED.inc()
+                log.error("skipping an outcome the database refused",
+                          extra={"bid_request_id": row.bid_request_id,
+                                 "error": str(exc.orig)[:500]})
+            else:
+                kept.append(row)
+        return kept
+
+    def _decode(self, messages: list[Message]) -> list[OutcomeRow]:
+        rows: list[OutcomeRow] = []
+        for message in messages:
+            try:
+                rows.append(decode(message.value(), _message_time(message)))
+            except Undecodable as exc:
+                UNDECODABLE.inc()
+                log.error("skipping undecodable auction outcome",
+                          extra={"topic": message.topic(), "partition": message.partition(),
+                                 "offset": message.offset(), "error": str(exc)})
+        return rows
+
+    def _pause(self) -> list[TopicPartition]:
+        assignment: list[TopicPartition] = self._consumer.assignment()
+        if assignment:
+            self._consumer.pause(assignment)
+        return assignment
+
+    def _resume(self, partitions: list[TopicPartition]) -> None:
+        try:
+            self._consumer.resume(partitions)
+        except KafkaException as exc:
+            # A partition revoked meanwhile cannot be resumed; its new owner reads it.
+            log.warning("resume failed", extra={"error": str(exc)})
+
+    def _commit(self, messages: list[Message]) -> None:
+        try:
+            self._consumer.commit(offsets=commit_positions(messages), asynchronous=False)
+        except KafkaException as exc:
+            # Typically a rebalance took the partition away: its new owner re-reads from the
+            # last commit, and the conflict clause makes that harmless.
+            log.warning("offset commit failed; the batch may be re-delivered",
+                        extra={"error": str(exc)})
+
+
+def _message_time(message: Message) -> datetime:
+    kind, millis = message.timestamp()
+    if kind == 0 or millis <= 0:  # TIMESTAMP_NOT_AVAILABLE
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+

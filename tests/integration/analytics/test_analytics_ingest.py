@@ -1,0 +1,136 @@
+"""Kafka -> PostgreSQL through the real analytics service: end to end, exactly once under
+re-delivery, and surviving a PostgreSQL outage with nothing lost."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from confluent_kafka import Consumer, TopicPartition
+
+from helios.analytics.v1 import analytics_pb2 as pb
+from tests.conftest import Infra
+from tests.harness import Launcher, eventually
+from tests.integration.analytics.support import (
+    TcpProxy,
+    analytics_stub,
+    db_fetch,
+    outcome,
+    produce,
+    produce_outcomes,
+    stored_ids,
+    unique,
+)
+
+START = datetime(2026, 4, 1, 12, tzinfo=UTC)
+
+
+def outcomes_for(site: str, count: int) -> list[object]:
+    return [outcome(f"{site}-{i}", at=START + timedelta(minutes=i), site=site,
+                    bid=0.5 + i / 100, win=i % 3 != 0) for i in range(count)]
+
+
+def group_done(infra: Infra, group: str) -> bool:
+    """True when ``group`` has committed up to the end of every partition."""
+    topic = infra.topics.auction_outcomes
+    consumer = Consumer({"bootstrap.servers": infra.kafka_bootstrap, "group.id": group})
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        committed = consumer.committed(partitions, timeout=10)
+        for tp in committed:
+            _, high = consumer.get_watermark_offsets(tp, timeout=10)
+            # An empty partition has nothing to commit (its committed offset stays unset).
+            if high > 0 and tp.offset < high:
+                return False
+        return True
+    finally:
+        consumer.close()
+
+
+def test_outcomes_are_stored_and_poison_is_skipped(infra: Infra, launcher: Launcher) -> None:
+    site = unique("ingest") + ".example"
+    analytics = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g")})
+    messages = outcomes_for(site, 40)
+    topic = infra.topics.auction_outcomes
+    produce_outcomes(infra.kafka_bootstrap, topic, messages[:20])  # type: ignore[arg-type]
+    produce(infra.kafka_bootstrap, topic, [("poison-1", b"\xff\x00not protobuf"),
+                                           ("poison-2", b"")])
+    produce_outcomes(infra.kafka_bootstrap, topic, messages[20:])  # type: ignore[arg-type]
+    ids = [f"{site}-{i}" for i in range(40)]
+
+    eventually(lambda: len(stored_ids(infra.database_url, ids)) == 40, timeout=30)
+    assert analytics.alive
+    assert "skipping undecodable auction outcome" in analytics.log_text()
+    rows = {r["bid_request_id"]: r for r in db_fetch(
+        infra.database_url, "SELECT * FROM auction_outcomes WHERE site_domain = $1", site)}
+    win, loss = rows[f"{site}-1"], rows[f"{site}-3"]
+    assert (win["win_status"], win["win_price"], win["bid_price"]) == (
+        True, Decimal("0.5100"), Decimal("0.5100"))
+    assert (loss["win_status"], loss["win_price"]) == (False, None)
+    assert win["auction_timestamp"] == START + timedelta(minutes=1)
+    assert win["currency"] == "USD" and win["user_id"] == "user-001"
+
+
+def test_redelivery_stores_each_outcome_once(infra: Infra, launcher: Launcher) -> None:
+    site = unique("redeliver") + ".example"
+    group = unique("g")
+    first = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": group})
+    messages = outcomes_for(site, 30)
+    ids = [f"{site}-{i}" for i in range(30)]
+    produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages)  # type: ignore[arg-type]
+    eventually(lambda: len(stored_ids(infra.database_url, ids)) == 30, timeout=30)
+
+    # The same messages again (a producer retry, an auction replay) ...
+    produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages)  # type: ignore[arg-type]
+    eventually(lambda: group_done(infra, group), timeout=30)
+    # ... and the whole topic consumed again from the start (offsets reset: a new group).
+    second_group = unique("g")
+    launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": second_group})
+    eventually(lambda: group_done(infra, second_group), timeout=60)
+
+    assert stored_ids(infra.database_url, ids) == dict.fromkeys(ids, 1)
+    with analytics_stub(first.target) as stub:
+        stats = stub.GetStats(pb.GetStatsRequest(site_domain=site))
+        daily = stub.GetDailyStats(pb.GetDailyStatsRequest(site_domain=site))
+    # The rollup, too, counted each outcome once.
+    assert (stats.total, stats.wins) == (30, 20)
+    assert [(d.date, d.total, d.wins) for d in daily.results] == [("2026-04-01", 30, 20)]
+
+
+def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher) -> None:
+    """PostgreSQL disappears from the service's view (a proxy it connects through is cut):
+    the service keeps running and retrying, and stores everything once the proxy is back."""
+    url = infra.database_url
+    host_port = url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":")
+    proxy = TcpProxy("127.0.0.1" if host == "localhost" else host, int(port))
+    proxy.start()
+    try:
+        via_proxy = url.replace(f"@{host_port}/", f"@127.0.0.1:{proxy.port}/")
+        site = unique("outage") + ".example"
+        analytics = launcher.start("analytics", {
+            "HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g"),
+            "HELIOS_DATABASE_URL": via_proxy,
+            "HELIOS_ANALYTICS_RETRY_MAX_SECONDS": "0.5",
+        })
+        messages = outcomes_for(site, 60)
+        ids = [f"{site}-{i}" for i in range(60)]
+        produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages[:20])  # type: ignore[arg-type]
+        eventually(lambda: len(stored_ids(url, ids)) == 20, timeout=30)
+
+        proxy.cut()
+        produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages[20:])  # type: ignore[arg-type]
+        eventually(lambda: "retrying the same batch" in analytics.log_text(), timeout=30)
+        time.sleep(3)
+        assert analytics.alive
+        assert len(stored_ids(url, ids)) == 20
+
+        proxy.restore()
+        eventually(lambda: len(stored_ids(url, ids)) == 60, timeout=60)
+        assert stored_ids(url, ids) == dict.fromkeys(ids, 1)
+        assert "database is back; resuming" in analytics.log_text()
+        with analytics_stub(analytics.target) as stub:
+            assert stub.GetStats(pb.GetStatsRequest(site_domain=site)).total == 60
+    finally:
+        proxy.close()

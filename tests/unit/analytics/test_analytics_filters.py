@@ -1,0 +1,150 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from helios.analytics.filters import Filters, Ordering, Page, parse_filters, parse_page
+from helios.analytics.v1 import analytics_pb2 as pb
+from helios.platform.errors import InvalidArgument
+
+
+def filters(**fields: str) -> Filters:
+    return parse_filters(pb.ListOutcomesRequest(**fields))
+
+
+def page(**fields: str) -> Page:
+    return parse_page(pb.ListOutcomesRequest(**fields))
+
+
+def error(parse: object, **fields: str) -> str:
+    assert callable(parse)
+    with pytest.raises(InvalidArgument) as caught:
+        parse(**fields)
+    return str(caught.value)
+
+
+def test_nothing_given_means_no_filter_and_the_default_page() -> None:
+    assert filters() == Filters()
+    assert page() == Page(1, 50, Ordering("auction_timestamp", True))
+
+
+def test_text_filters_are_taken_as_given_but_trimmed() -> None:
+    got = filters(user_id=" user-001 ", site_domain="news.example")
+    assert (got.user_id, got.site_domain) == ("user-001", "news.example")
+
+
+@pytest.mark.parametrize(("raw", "value"), [("true", True), ("false", False), ("1", True),
+                                            ("0", False), ("TRUE", True), (" False ", False)])
+@pytest.mark.parametrize("name", ["win_status", "enriched"])
+def test_booleans(name: str, raw: str, value: bool) -> None:
+    assert getattr(filters(**{name: raw}), name) is value
+
+
+@pytest.mark.parametrize("name", ["win_status", "enriched"])
+@pytest.mark.parametrize("raw", ["yes", "2", "t", "nope"])
+def test_bad_booleans_name_the_parameter(name: str, raw: str) -> None:
+    assert error(filters, **{name: raw}) == \
+        f"{name}: must be true or false (or 1 or 0), got {raw!r}"
+
+
+@pytest.mark.parametrize("name", ["min_price", "max_price"])
+def test_prices(name: str) -> None:
+    assert getattr(filters(**{name: "0.85"}), name) == Decimal("0.85")
+    assert getattr(filters(**{name: "0"}), name) == Decimal(0)
+
+
+@pytest.mark.parametrize("name", ["min_price", "max_price"])
+@pytest.mark.parametrize("raw", ["abc", "-1", "NaN", "inf", "1,5", "1e"])
+def test_bad_prices_name_the_parameter(name: str, raw: str) -> None:
+    assert error(filters, **{name: raw}) == \
+        f"{name}: must be a decimal number of at least 0, got {raw!r}"
+
+
+def test_min_price_above_max_price_is_refused() -> None:
+    assert error(filters, min_price="2", max_price="1.5") == \
+        "min_price: must not be greater than max_price (2 > 1.5)"
+    assert filters(min_price="1.5", max_price="1.5").min_price == Decimal("1.5")
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("2026-05-01", datetime(2026, 5, 1, tzinfo=UTC)),
+    ("2026-05-01T10:30:00Z", datetime(2026, 5, 1, 10, 30, tzinfo=UTC)),
+    ("2026-05-01T12:30:00+02:00", datetime(2026, 5, 1, 10, 30, tzinfo=UTC)),
+    # An unencoded '+' arrives as a space.
+    ("2026-05-01T12:30:00 02:00", datetime(2026, 5, 1, 10, 30, tzinfo=UTC)),
+    ("2026-05-01 10:30Z", datetime(2026, 5, 1, 10, 30, tzinfo=UTC)),
+    ("2026-05-01T10:30:00.250", datetime(2026, 5, 1, 10, 30, 0, 250000, tzinfo=UTC)),
+])
+def test_time_bounds(raw: str, value: datetime) -> None:
+    assert filters(**{"from": raw}).start == value
+    assert filters(to=raw).end == value
+
+
+@pytest.mark.parametrize("name", ["from", "to"])
+@pytest.mark.parametrize("raw", ["yesterday", "2026-13-01", "1714550400", "20260501",
+                                 "2026-05-01T25:00:00Z", "2026-05-01T10", "2026-5-1"])
+def test_bad_time_bounds_name_the_parameter_as_typed(name: str, raw: str) -> None:
+    assert error(filters, **{name: raw}) == \
+        f"{name}: must be an RFC 3339 timestamp or a YYYY-MM-DD date, got {raw!r}"
+
+
+def test_from_must_be_before_to() -> None:
+    assert error(filters, **{"from": "2026-05-02", "to": "2026-05-01"}) == \
+        "from: must be earlier than to (2026-05-02T00:00:00+00:00 >= 2026-05-01T00:00:00+00:00)"
+    assert error(filters, **{"from": "2026-05-01", "to": "2026-05-01"}).startswith("from: ")
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", 1), ("7", 7), (" 3 ", 3)])
+def test_page(raw: str, value: int) -> None:
+    assert page(page=raw).number == value
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "abc", "1.5", "+2", "1_0", "٣"])
+def test_bad_page(raw: str) -> None:
+    assert error(page, page=raw) == f"page: must be an integer of at least 1, got {raw!r}"
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", 1), ("500", 500), ("25", 25)])
+def test_page_size(raw: str, value: int) -> None:
+    assert page(page_size=raw).size == value
+
+
+@pytest.mark.parametrize("raw", ["0", "501", "abc", "-5", "10.0"])
+def test_bad_page_size(raw: str) -> None:
+    assert error(page, page_size=raw) == \
+        f"page_size: must be an integer between 1 and 500, got {raw!r}"
+
+
+def test_page_offset() -> None:
+    assert page(page="3", page_size="20").offset == 40
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("auction_timestamp", Ordering("auction_timestamp", False)),
+    ("-auction_timestamp", Ordering("auction_timestamp", True)),
+    ("win_price", Ordering("win_price", False)),
+    ("-win_price", Ordering("win_price", True)),
+    ("bid_price", Ordering("bid_price", False)),
+    ("-bid_price", Ordering("bid_price", True)),
+])
+def test_ordering(raw: str, value: Ordering) -> None:
+    assert page(ordering=raw).ordering == value
+
+
+@pytest.mark.parametrize("raw", ["price", "--win_price", "+bid_price", "user_id"])
+def test_bad_ordering(raw: str) -> None:
+    assert error(page, ordering=raw) == (
+        "ordering: must be one of auction_timestamp, win_price, bid_price, optionally "
+        f"prefixed with '-', got {raw!r}")
+
+
+def test_every_request_type_with_filters_is_parsed_alike() -> None:
+    for request in (pb.GetStatsRequest(win_status="x"), pb.GetDailyStatsRequest(win_status="x"),
+                    pb.ListWinnersRequest(win_status="x")):
+        with pytest.raises(InvalidArgument, match=r"^win_status: "):
+            parse_filters(request)
+
+
+def test_wins_only_keeps_the_other_filters() -> None:
+    got = filters(user_id="u", win_status="false", min_price="1").with_wins_only()
+    assert (got.user_id, got.win_status, got.min_price) == ("u", True, Decimal(1))
