@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import subprocess
 import uuid
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from helios.platform import kafka, settings
-from tests.harness import ROOT, Gateway, Launcher, ServiceProcess, launched
+from tests.harness import ROOT, Gateway, Launcher, ServiceProcess, delete_topics, launched
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def infra() -> Iterator[Infra]:
     yield Infra(bootstrap, settings.redis_url(env), database_url, prefix, topics)
 
     asyncio.run(_drop_database(base_url, db_name))
-    _delete_topics(bootstrap, list(topics.partitions()))
+    delete_topics(bootstrap, list(topics.partitions()))
 
 
 @pytest.fixture(scope="session")
@@ -130,15 +129,6 @@ async def _drop_database(base_url: str, name: str) -> None:
 def _plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
-
-def _delete_topics(bootstrap: str, names: list[str]) -> None:
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    # Best effort: a leftover test topic harms nothing.
-    for future in admin.delete_topics(names, operation_timeout=30).values():
-        with contextlib.suppress(Exception):
-            future.result(30)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -237,3 +237,13 @@ def eventually(check: object, timeout: float = 15.0, interval: float = 0.1) -> o
                 raise last
             raise TimeoutError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def delete_topics(bootstrap: str, names: list[str]) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    # Best effort: a leftover test topic harms nothing.
+    for future in admin.delete_topics(names, operation_timeout=30).values():
+        with contextlib.suppress(Exception):
+            future.result(30)

@@ -4,14 +4,17 @@ re-delivery, and surviving a PostgreSQL outage with nothing lost."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from helios.analytics.v1 import analytics_pb2 as pb
+from helios.platform import kafka
 from tests.conftest import Infra
-from tests.harness import Launcher, eventually
+from tests.harness import Launcher, delete_topics, eventually
 from tests.integration.analytics.support import (
     TcpProxy,
     analytics_stub,
@@ -31,9 +34,23 @@ def outcomes_for(site: str, count: int) -> list[object]:
                     bid=0.5 + i / 100, win=i % 3 != 0) for i in range(count)]
 
 
-def group_done(infra: Infra, group: str) -> bool:
-    """True when ``group`` has committed up to the end of every partition."""
-    topic = infra.topics.auction_outcomes
+@pytest.fixture
+def own() -> tuple[str, kafka.Topics]:
+    """Topics of this test's own: no other analytics process of the session (the mesh's)
+    consumes them, so what lands in PostgreSQL is this test's service's doing."""
+    prefix = unique("ingest") + "-"
+    return prefix, kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
+
+
+@pytest.fixture
+def topics(infra: Infra, own: tuple[str, kafka.Topics]) -> Iterator[kafka.Topics]:
+    kafka.ensure_topics(infra.kafka_bootstrap, own[1].partitions())
+    yield own[1]
+    delete_topics(infra.kafka_bootstrap, list(own[1].partitions()))
+
+
+def group_done(infra: Infra, topic: str, group: str) -> bool:
+    """True when ``group`` has committed up to the end of every partition of ``topic``."""
     consumer = Consumer({"bootstrap.servers": infra.kafka_bootstrap, "group.id": group})
     try:
         partitions = [TopicPartition(topic, p) for p in range(3)]
@@ -48,11 +65,14 @@ def group_done(infra: Infra, group: str) -> bool:
         consumer.close()
 
 
-def test_outcomes_are_stored_and_poison_is_skipped(infra: Infra, launcher: Launcher) -> None:
+def test_outcomes_are_stored_and_poison_is_skipped(infra: Infra, launcher: Launcher,
+                                                    own: tuple[str, kafka.Topics],
+                                                    topics: kafka.Topics) -> None:
     site = unique("ingest") + ".example"
-    analytics = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g")})
+    analytics = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g"),
+                                             "HELIOS_KAFKA_TOPIC_PREFIX": own[0]})
     messages = outcomes_for(site, 40)
-    topic = infra.topics.auction_outcomes
+    topic = topics.auction_outcomes
     produce_outcomes(infra.kafka_bootstrap, topic, messages[:20])  # type: ignore[arg-type]
     produce(infra.kafka_bootstrap, topic, [("poison-1", b"\xff\x00not protobuf"),
                                            ("poison-2", b"")])
@@ -72,22 +92,27 @@ def test_outcomes_are_stored_and_poison_is_skipped(infra: Infra, launcher: Launc
     assert win["currency"] == "USD" and win["user_id"] == "user-001"
 
 
-def test_redelivery_stores_each_outcome_once(infra: Infra, launcher: Launcher) -> None:
+def test_redelivery_stores_each_outcome_once(infra: Infra, launcher: Launcher,
+                                             own: tuple[str, kafka.Topics],
+                                             topics: kafka.Topics) -> None:
     site = unique("redeliver") + ".example"
     group = unique("g")
-    first = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": group})
+    topic = topics.auction_outcomes
+    first = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": group,
+                                         "HELIOS_KAFKA_TOPIC_PREFIX": own[0]})
     messages = outcomes_for(site, 30)
     ids = [f"{site}-{i}" for i in range(30)]
-    produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages)  # type: ignore[arg-type]
+    produce_outcomes(infra.kafka_bootstrap, topic, messages)  # type: ignore[arg-type]
     eventually(lambda: len(stored_ids(infra.database_url, ids)) == 30, timeout=30)
 
     # The same messages again (a producer retry, an auction replay) ...
-    produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages)  # type: ignore[arg-type]
-    eventually(lambda: group_done(infra, group), timeout=30)
+    produce_outcomes(infra.kafka_bootstrap, topic, messages)  # type: ignore[arg-type]
+    eventually(lambda: group_done(infra, topic, group), timeout=30)
     # ... and the whole topic consumed again from the start (offsets reset: a new group).
     second_group = unique("g")
-    launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": second_group})
-    eventually(lambda: group_done(infra, second_group), timeout=60)
+    launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": second_group,
+                                 "HELIOS_KAFKA_TOPIC_PREFIX": own[0]})
+    eventually(lambda: group_done(infra, topic, second_group), timeout=60)
 
     assert stored_ids(infra.database_url, ids) == dict.fromkeys(ids, 1)
     with analytics_stub(first.target) as stub:
@@ -98,7 +123,9 @@ def test_redelivery_stores_each_outcome_once(infra: Infra, launcher: Launcher) -
     assert [(d.date, d.total, d.wins) for d in daily.results] == [("2026-04-01", 30, 20)]
 
 
-def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher) -> None:
+def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher,
+                                           own: tuple[str, kafka.Topics],
+                                           topics: kafka.Topics) -> None:
     """PostgreSQL disappears from the service's view (a proxy it connects through is cut):
     the service keeps running and retrying, and stores everything once the proxy is back."""
     url = infra.database_url
@@ -109,18 +136,20 @@ def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher) -> 
     try:
         via_proxy = url.replace(f"@{host_port}/", f"@127.0.0.1:{proxy.port}/")
         site = unique("outage") + ".example"
+        prefix = own[0]
         analytics = launcher.start("analytics", {
             "HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g"),
+            "HELIOS_KAFKA_TOPIC_PREFIX": prefix,
             "HELIOS_DATABASE_URL": via_proxy,
             "HELIOS_ANALYTICS_RETRY_MAX_SECONDS": "0.5",
         })
         messages = outcomes_for(site, 60)
         ids = [f"{site}-{i}" for i in range(60)]
-        produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages[:20])  # type: ignore[arg-type]
+        produce_outcomes(infra.kafka_bootstrap, topics.auction_outcomes, messages[:20])  # type: ignore[arg-type]
         eventually(lambda: len(stored_ids(url, ids)) == 20, timeout=30)
 
         proxy.cut()
-        produce_outcomes(infra.kafka_bootstrap, infra.topics.auction_outcomes, messages[20:])  # type: ignore[arg-type]
+        produce_outcomes(infra.kafka_bootstrap, topics.auction_outcomes, messages[20:])  # type: ignore[arg-type]
         eventually(lambda: "retrying the same batch" in analytics.log_text(), timeout=30)
         time.sleep(3)
         assert analytics.alive

@@ -1,0 +1,139 @@
+"""The analytics REST API through Envoy, against the real analytics service: every route with
+and without a trailing slash, good and bad parameters, unknown ids."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.conftest import Mesh
+from tests.harness import eventually
+
+INVALID_ARGUMENT, NOT_FOUND = 3, 5
+LISTS = ("/api/outcomes", "/api/outcomes/winners")
+AGGREGATES = ("/api/outcomes/stats", "/api/outcomes/daily-stats", "/api/outcomes/daily_stats")
+ROUTES = LISTS + AGGREGATES
+
+
+def get(mesh: Mesh, path: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(f"{mesh.gateway.url}{path}", timeout=10) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+@pytest.fixture(scope="module")
+def stored(mesh: Mesh) -> str:
+    """The id of one bid that has reached analytics."""
+    request_id = f"api-{uuid.uuid4().hex[:12]}"
+    body = json.dumps({"request_id": request_id, "user_id": "user-001",
+                       "site": {"domain": "api.example"}}).encode()
+    request = urllib.request.Request(f"{mesh.gateway.url}/bid", data=body, method="POST",
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+    eventually(lambda: get(mesh, f"/api/outcomes/{request_id}")[0] == 200, timeout=30)
+    return request_id
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_every_route_answers_with_and_without_a_trailing_slash(
+        mesh: Mesh, stored: str, route: str, slash: str) -> None:
+    status, reply = get(mesh, f"{route}{slash}?site_domain=api.example")
+
+    assert status == 200, reply
+    if route in LISTS:
+        assert {"count", "page", "page_size", "total_pages", "results"} <= reply.keys()
+        if route == "/api/outcomes":
+            assert stored in [r["bid_request_id"] for r in reply["results"]]
+    elif route == "/api/outcomes/stats":
+        assert {"total", "wins", "losses", "win_rate", "revenue", "average_win_price",
+                "average_bid_price", "enriched_count"} <= reply.keys()
+        assert reply["total"] >= 1
+    else:
+        assert reply["results"], reply
+        day = reply["results"][0]
+        assert {"date", "total", "wins", "revenue", "average_win_price"} <= day.keys()
+
+
+def test_daily_stats_has_two_spellings_of_one_method(mesh: Mesh, stored: str) -> None:
+    assert get(mesh, "/api/outcomes/daily-stats/") == get(mesh, "/api/outcomes/daily_stats")
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_one_outcome_by_id(mesh: Mesh, stored: str, slash: str) -> None:
+    status, reply = get(mesh, f"/api/outcomes/{stored}{slash}")
+
+    assert status == 200, reply
+    assert reply["bid_request_id"] == stored
+    assert reply["site_domain"] == "api.example"
+    assert isinstance(reply["win_status"], bool)
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_an_unknown_id_is_404(mesh: Mesh, slash: str) -> None:
+    status, reply = get(mesh, f"/api/outcomes/no-such-{uuid.uuid4().hex[:8]}{slash}")
+
+    assert status == 404, reply
+    assert reply["code"] == NOT_FOUND
+
+
+@pytest.mark.parametrize(("parameter", "value"), [
+    ("win_status", "maybe"),
+    ("enriched", "yes please"),
+    ("min_price", "cheap"),
+    ("max_price", "1.2.3"),
+    ("from", "last-week"),
+    ("to", "2026-02-30"),
+])
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_malformed_filter_is_400_naming_it(mesh: Mesh, route: str, parameter: str,
+                                             value: str) -> None:
+    status, reply = get(mesh, f"{route}/?{parameter}={urllib.parse.quote(value)}")
+
+    assert status == 400, reply
+    assert reply["code"] == INVALID_ARGUMENT
+    assert reply["message"].startswith(f"{parameter}:"), reply
+
+
+@pytest.mark.parametrize(("parameter", "value"), [
+    ("page", "0"), ("page", "first"), ("page_size", "0"), ("page_size", "501"),
+    ("page_size", "ten"), ("ordering", "price"), ("ordering", "-user_id"),
+])
+@pytest.mark.parametrize("route", LISTS)
+def test_a_malformed_page_or_ordering_is_400_naming_it(mesh: Mesh, route: str, parameter: str,
+                                                       value: str) -> None:
+    status, reply = get(mesh, f"{route}?{parameter}={value}")
+
+    assert status == 400, reply
+    assert reply["code"] == INVALID_ARGUMENT
+    assert reply["message"].startswith(f"{parameter}:"), reply
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_an_unknown_parameter_is_400_naming_it(mesh: Mesh, route: str) -> None:
+    status, reply = get(mesh, f"{route}/?colour=blue")
+
+    assert status == 400, reply
+    assert reply["code"] == INVALID_ARGUMENT
+    assert "colour" in reply["message"]
+
+
+@pytest.mark.parametrize("route", LISTS)
+def test_good_paging_and_ordering(mesh: Mesh, stored: str, route: str) -> None:
+    status, reply = get(mesh, f"{route}/?page=1&page_size=1&ordering=-bid_price"
+                              "&user_id=user-001&from=2000-01-01")
+
+    assert status == 200, reply
+    assert reply["page"] == 1
+    assert reply["page_size"] == 1
+    assert len(reply["results"]) <= 1
