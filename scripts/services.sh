@@ -59,7 +59,11 @@ case "${1:-status}" in
     step "rendering and validating the gateway config"
     HELIOS_GATEWAY_BIDDER_TARGETS=$(IFS=,; echo "${targets[*]}") \
       helios render-gateway --out "$STATE/envoy.yaml"
-    launch envoy envoy -c "$STATE/envoy.yaml" --log-level warn
+    # Envoy 1.40 sets PR_SET_PDEATHSIG(SIGTERM): it stops when its parent exits, so it gets a
+    # parent that lives as long as it does and passes SIGTERM on (make down signals that one).
+    launch envoy bash -c 'trap "kill -TERM \$child 2>/dev/null; wait \$child" TERM INT
+                          "$@" & child=$!; wait $child' envoy-parent \
+      envoy -c "$STATE/envoy.yaml" --log-level warn
     gateway="http://localhost:${HELIOS_GATEWAY_PORT:-8080}"
     for _ in $(seq 1 150); do
       curl -fsS -o /dev/null "$gateway/healthz" 2>/dev/null && break
