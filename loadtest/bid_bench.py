@@ -1,13 +1,13 @@
 """`POST /bid` through Envoy: Helios against the ceiling.
 
-1. Ceiling: the same rendered Envoy config in front of do-nothing grpc.aio bidders
-   (loadtest/null_bidder.py), as many processes as Helios runs.
+1. Ceiling: the same rendered Envoy config in front of one do-nothing grpc.aio server
+   (loadtest/null_bidder.py), as the issue defines it.
 2. Helios: the real bid path (bidder processes -> profiles -> Redis, Kafka publish with acks).
 For each: the maximum throughput with wrk (closed loop, fixed connections), then, for Helios,
 the latency at half of that throughput with vegeta (open loop, constant rate). CPU seconds are
 read from /proc for every process involved. Only 127.0.0.1 is targeted; every run is bounded.
 
-    python loadtest/bid_bench.py [--seconds 10] [--connections 32] [--bidders 2]
+    python loadtest/bid_bench.py [--seconds 10] [--connections 32] [--bidders 1]
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--bidders", type=int,
-                        default=int(os.environ.get("HELIOS_BIDDER_PROCESSES", "2")))
+                        default=int(os.environ.get("HELIOS_BIDDER_PROCESSES", "1")))
     args = parser.parse_args()
 
     subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), "start"], check=True,
@@ -178,9 +178,9 @@ def main() -> None:
     results: list[Result] = []
     launcher = Launcher(env, logs)
     try:
-        print("1/3 ceiling: Envoy + do-nothing grpc.aio bidders ...", flush=True)
+        print("1/3 ceiling: Envoy + a do-nothing grpc.aio server ...", flush=True)
         nulls = []
-        for i in range(args.bidders):
+        for i in range(1):
             port = free_port()
             proc = Proc(f"null-bidder-{i}", [sys.executable, str(ROOT / "loadtest" /
                         "null_bidder.py"), str(port)], env, logs / f"null-bidder-{port}.log")
@@ -192,7 +192,7 @@ def main() -> None:
         wait_healthz(gateway.url)
         run_wrk(gateway.url, 2, args.connections, launcher.started, "warm-up")
         ceiling = run_wrk(gateway.url, args.seconds, args.connections, launcher.started,
-                          "ceiling (null bidders)")
+                          "ceiling (do-nothing server)")
         print_result(ceiling)
         results.append(ceiling)
         launcher.stop_all()

@@ -9,7 +9,7 @@ mkdir -p "$STATE/pids" "$STATE/logs"
 
 # Several bidder processes, each on its own port and listed as its own Envoy endpoint (Envoy
 # keeps one HTTP/2 connection per worker, so processes sharing a port get uneven load).
-BIDDERS=${HELIOS_BIDDER_PROCESSES:-2}
+BIDDERS=${HELIOS_BIDDER_PROCESSES:-1}
 BIDDER_PORT=${HELIOS_BIDDER_GRPC_PORT:-50052}
 BIDDER_METRICS=${HELIOS_BIDDER_METRICS_PORT:-9102}
 

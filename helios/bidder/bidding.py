@@ -31,6 +31,8 @@ class Bidder:
         self._profile_deadline = profile_deadline
         self._margin = margin
         self._clock_ns = clock_ns
+        self._lookup_seconds = metrics.STAGE_SECONDS.labels("profile_lookup")
+        self._publish_seconds = metrics.STAGE_SECONDS.labels("publish")
         self._bids_by_reason = {reason: metrics.BIDS.labels(reason) for reason in (
             "", pricing.NO_PROFILE, pricing.PROFILE_SERVICE_UNAVAILABLE,
             pricing.PROFILE_SERVICE_TIMEOUT)}
@@ -45,7 +47,10 @@ class Bidder:
         bid_request = validate(request, self._clock_ns())
         budget = lookup_budget(self._profile_deadline, bid_request.tmax_ms, remaining,
                                self._margin)
+        started = time.perf_counter()
         found = await self._profiles.lookup(bid_request.user_id, budget)
+        looked_up = time.perf_counter()
+        self._lookup_seconds.observe(looked_up - started)
         price = pricing.price(found.interests, found.reason)
 
         # The same message is published and returned.
@@ -65,6 +70,8 @@ class Bidder:
         bid.device_type = bid_request.device_type
         bid.page_url = bid_request.page_url
 
+        published = time.perf_counter()
         await self._publisher.publish(bid, request_id, remaining)
+        self._publish_seconds.observe(time.perf_counter() - published)
         self._bids_by_reason[price.reason].inc()
         return bid

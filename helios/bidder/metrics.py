@@ -16,3 +16,10 @@ BREAKER_OPEN = Gauge("helios_bidder_profile_breaker_open",
                      "1 while the circuit to the profile service is open.")
 PUBLISH_FAILURES = Counter("helios_bidder_publish_failures_total",
                            "Bids not acknowledged by Kafka, so answered UNAVAILABLE.")
+
+_STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1,
+                  0.25, 1.0)
+STAGE_SECONDS = Histogram(
+    "helios_bidder_stage_seconds",
+    "Time a bid spends in each stage: profile lookup, Kafka publish (until acknowledged).",
+    ["stage"], buckets=_STAGE_BUCKETS)

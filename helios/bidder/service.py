@@ -39,7 +39,8 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
     breaker = CircuitBreaker(settings.breaker.failure_threshold, settings.breaker.reset_seconds)
     batch_get: BatchGet = stub.BatchGetProfiles
     profiles = ProfilesClient(batch_get, breaker, batch_max=settings.batch_max,
-                              max_in_flight=settings.max_in_flight)
+                              max_in_flight=settings.max_in_flight,
+                              interval=settings.batch_interval_seconds)
     publisher = BidPublisher(producer, settings.topics.bid_responses,
                              settings.publish_timeout_seconds)
     servicer = BidServicer(Bidder(profiles, publisher,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from helios.platform.kafka import Topics
-from helios.platform.settings import Environ, env_int, env_str, kafka_bootstrap
+from helios.platform.settings import Environ, env_float, env_int, env_str, kafka_bootstrap
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Settings:
     # one, which is what makes batches form under load: one call and one Redis round trip
     # for many bids instead of one each.
     max_in_flight: int = 1
+    batch_interval_seconds: float = 0.003
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     kafka_bootstrap: str = "localhost:9092"
     topics: Topics = field(default_factory=Topics)
@@ -52,6 +53,8 @@ class Settings:
                                             low=0, high=1000) / 1000,
             batch_max=env_int(env, "HELIOS_BIDDER_BATCH_MAX", 256, low=1, high=1000),
             max_in_flight=env_int(env, "HELIOS_BIDDER_MAX_IN_FLIGHT", 1, low=1, high=64),
+            batch_interval_seconds=env_float(env, "HELIOS_BIDDER_BATCH_INTERVAL_MS", 3.0,
+                                             low=0, high=50) / 1000,
             breaker=BreakerSettings(
                 failure_threshold=env_int(env, "HELIOS_BIDDER_BREAKER_FAILURES", 5,
                                           low=1, high=10_000),

@@ -56,13 +56,15 @@ def content_type(full_name: str) -> tuple[str, str | bytes | None]:
 
 
 def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
-    """Durable defaults: idempotent, acks from all in-sync replicas, small linger for latency."""
+    """Durable defaults: idempotent, acks from all in-sync replicas. A sub-millisecond linger
+    keeps the bid path's wait for the acknowledgement short while still batching under load;
+    no compression, since ~200-byte messages gain little and both ends would pay the CPU."""
     config: dict[str, Any] = {
         "bootstrap.servers": bootstrap,
         "enable.idempotence": True,
         "acks": "all",
-        "linger.ms": 2,
-        "compression.type": "lz4",
+        "linger.ms": 0.5,
+        "compression.type": "none",
         "socket.nagle.disable": True,
     }
     config.update(overrides)
@@ -141,6 +143,8 @@ def ensure_topics(bootstrap: str, partitions: Mapping[str, int] = TOPIC_PARTITIO
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [NewTopic(name, num_partitions=count, replication_factor=1)
               for name, count in partitions.items() if name not in existing]
+    if not wanted:
+        return []
     created: list[str] = []
     for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
         try:

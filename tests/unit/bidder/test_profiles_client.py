@@ -42,6 +42,7 @@ class FakeBatchGet:
     def __init__(self, profiles: Mapping[str, Mapping[str, float]] = PROFILES) -> None:
         self.profiles = profiles
         self.calls: list[list[str]] = []
+        self.sent_at: list[float] = []
         self.timeouts: list[float | None] = []
         self.gate: asyncio.Event | None = None
         self.error: grpc.aio.AioRpcError | None = None
@@ -50,6 +51,7 @@ class FakeBatchGet:
                        timeout: float | None = None,  # noqa: ASYNC109 - the stub's signature
                        ) -> pb.BatchGetProfilesResponse:
         self.calls.append(list(request.user_ids))
+        self.sent_at.append(time.monotonic())
         self.timeouts.append(timeout)
         if self.gate is not None:
             await self.gate.wait()
@@ -61,7 +63,7 @@ class FakeBatchGet:
             missing_user_ids=[u for u in request.user_ids if u not in self.profiles])
 
 
-def client(fake: BatchGet, *, failures: int = 3, **options: int) -> ProfilesClient:
+def client(fake: BatchGet, *, failures: int = 3, **options: Any) -> ProfilesClient:
     return ProfilesClient(fake, CircuitBreaker(failures, 60.0), **options)
 
 
@@ -125,6 +127,20 @@ async def test_batches_are_capped() -> None:
     await asyncio.gather(*(profiles.lookup(f"u{i}", 1.0) for i in range(5)))
 
     assert fake.calls == [["u0", "u1"], ["u2", "u3"], ["u4"]]
+
+
+async def test_calls_are_spaced_by_the_interval() -> None:
+    fake = FakeBatchGet()
+    profiles = client(fake, interval=0.2)
+
+    await profiles.lookup("user-001", 1.0)
+    # The first call has returned; lookups now wait for the interval, and go out together.
+    second = await asyncio.gather(profiles.lookup("user-002", 1.0),
+                                  profiles.lookup("nobody", 1.0))
+
+    assert fake.calls == [["user-001"], ["user-002", "nobody"]]
+    assert fake.sent_at[1] - fake.sent_at[0] >= 0.19
+    assert interests(second[0]) == PROFILES["user-002"] and second[1] == NOT_FOUND
 
 
 async def test_more_calls_in_flight_when_allowed() -> None:
