@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -53,6 +54,26 @@ class Service:
     host: str = "[::]"
 
 
+class MethodAwarePool:
+    """The default descriptor pool, also resolving method names for reflection: ghz asks for the
+    file containing ``pkg.Service.Method``, and Python's pool knows services, not methods."""
+
+    def __init__(self, pool: descriptor_pool.DescriptorPool) -> None:
+        self._pool = pool
+
+    def FindFileContainingSymbol(self, symbol: str) -> Any:
+        try:
+            return self._pool.FindFileContainingSymbol(symbol)
+        except KeyError:
+            service = symbol.rpartition(".")[0]
+            if not service:
+                raise
+            return self._pool.FindFileContainingSymbol(service)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
 async def run(service: Service, stop: asyncio.Event | None = None) -> None:
     """Serves until SIGTERM/SIGINT (or ``stop`` is set, for embedding), or until a background
     task fails (then re-raises it)."""
@@ -69,6 +90,7 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME],
         server,
+        pool=MethodAwarePool(descriptor_pool.Default()),  # type: ignore[arg-type]  # duck-typed
     )
     address = f"{service.host}:{service.grpc_port}"
     if not server.add_insecure_port(address):

@@ -81,6 +81,20 @@ async def test_reflection_lists_the_services(served: Any) -> None:
     assert {"helios.bidder.v1.BidService", "grpc.health.v1.Health"} <= names
 
 
+@pytest.mark.parametrize("symbol", ["helios.bidder.v1.BidService",
+                                    "helios.bidder.v1.BidService.SubmitBid"])
+async def test_reflection_finds_the_file_of_a_service_and_of_a_method(served: Any,
+                                                                       symbol: str) -> None:
+    # ghz asks for the method's symbol; Python's descriptor pool alone knows only services.
+    stub = reflection_pb2_grpc.ServerReflectionStub(served[0])
+    replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(
+        file_containing_symbol=symbol)]))
+    async for reply in replies:
+        assert not reply.HasField("error_response"), reply.error_response
+        assert reply.file_descriptor_response.file_descriptor_proto
+        break
+
+
 @pytest.mark.parametrize(
     ("user_id", "code", "message"),
     [
