@@ -3,6 +3,8 @@ re-delivery, and surviving a PostgreSQL outage with nothing lost."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +16,7 @@ from confluent_kafka import Consumer, TopicPartition
 from helios.analytics.v1 import analytics_pb2 as pb
 from helios.platform import kafka
 from tests.conftest import Infra
-from tests.harness import Launcher, delete_topics, eventually
+from tests.harness import ROOT, Launcher, delete_topics, eventually
 from tests.integration.analytics.support import (
     TcpProxy,
     analytics_stub,
@@ -163,3 +165,35 @@ def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher,
             assert stub.GetStats(pb.GetStatsRequest(site_domain=site)).total == 60
     finally:
         proxy.close()
+
+
+def test_a_postgresql_restart_loses_nothing(infra: Infra, launcher: Launcher,
+                                            own: tuple[str, kafka.Topics],
+                                            topics: kafka.Topics) -> None:
+    """The PostgreSQL that scripts/infra.sh runs is really stopped and started again while
+    outcomes keep arriving: the service survives and every outcome is stored once."""
+    assert not os.environ.get("HELIOS_DATABASE_URL"), (
+        "this test restarts the PostgreSQL that scripts/infra.sh runs; unset HELIOS_DATABASE_URL")
+    site = unique("restart") + ".example"
+    analytics = launcher.start("analytics", {
+        "HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g"),
+        "HELIOS_KAFKA_TOPIC_PREFIX": own[0],
+        "HELIOS_ANALYTICS_RETRY_MAX_SECONDS": "0.5",
+    })
+    messages = outcomes_for(site, 60)
+    ids = [f"{site}-{i}" for i in range(60)]
+    produce_outcomes(infra.kafka_bootstrap, topics.auction_outcomes, messages[:20])  # type: ignore[arg-type]
+    eventually(lambda: len(stored_ids(infra.database_url, ids)) == 20, timeout=30)
+
+    infra_sh = str(ROOT / "scripts" / "infra.sh")
+    subprocess.run(["bash", infra_sh, "stop", "postgres"], check=True, capture_output=True)
+    try:
+        produce_outcomes(infra.kafka_bootstrap, topics.auction_outcomes, messages[20:])  # type: ignore[arg-type]
+        eventually(lambda: "retrying the same batch" in analytics.log_text(), timeout=30)
+        assert analytics.alive
+    finally:
+        subprocess.run(["bash", infra_sh, "start", "postgres"], check=True, capture_output=True)
+
+    eventually(lambda: len(stored_ids(infra.database_url, ids)) == 60, timeout=60)
+    assert stored_ids(infra.database_url, ids) == dict.fromkeys(ids, 1)
+    assert analytics.alive
