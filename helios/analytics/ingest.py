@@ -10,6 +10,11 @@ and messages that arrive meanwhile (a partition assigned during the outage) join
 
 An undecodable message is logged, counted (``helios_analytics_undecodable_total``) and skipped:
 there is nothing to store, and stopping would block every outcome behind it.
+
+With tracing on, every message of a written batch gets a CONSUMER span, child of the context in
+its ``traceparent`` header, from the start of the batch's write to its offset commit: one span
+per outcome (not one per batch with links) so that each bid's trace ends where it was stored.
+The spans are made after the commit, off the write path.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import DataError, DBAPIError
 
 from helios.analytics.decode import OutcomeRow, Undecodable, decode
+from helios.platform import tracing
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,6 +124,7 @@ class Ingestor:
         self._backoff = backoff
         self._clock = clock
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix="analytics-kafka")
+        self._traced = tracing.enabled()
 
     def _on_kafka_thread(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._kafka_thread, fn, *args)
@@ -171,6 +178,7 @@ class Ingestor:
         this batch absorb it."""
         paused: list[TopicPartition] | None = None
         self._backoff.reset()
+        write_started_ns = time.time_ns()
         while True:
             started = time.perf_counter()
             try:
@@ -202,7 +210,22 @@ class Ingestor:
             await self._on_kafka_thread(self._resume, paused)
             collecting = self._on_kafka_thread(self._collect)
         await self._on_kafka_thread(self._commit, batch.messages)
+        if self._traced:
+            self._trace_stored(batch.messages, write_started_ns)
         return collecting
+
+    def _trace_stored(self, messages: list[Message], started_ns: int) -> None:
+        ended_ns = time.time_ns()
+        for message in messages:
+            headers = cast(tracing.Headers | None, message.headers())
+            key = message.key()
+            span = tracing.consumer_span(
+                f"{self._topic} store", tracing.from_headers(headers), start_time=started_ns,
+                attributes={"messaging.system": "kafka",
+                            "messaging.destination.name": self._topic,
+                            "helios.bid_request_id": key.decode(errors="replace")
+                            if isinstance(key, bytes) else str(key or "")})
+            span.end(ended_ns)
 
     async def _isolate(self, rows: list[OutcomeRow]) -> list[OutcomeRow]:
         """Writes the rows one at a time and drops those PostgreSQL refuses as data; returns

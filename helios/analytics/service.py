@@ -13,6 +13,7 @@ from helios.analytics.store import OutcomeStore
 from helios.analytics.v1 import analytics_pb2
 from helios.analytics.v1.analytics_pb2_grpc import add_AnalyticsServiceServicer_to_server
 from helios.platform import logging as helios_logging
+from helios.platform import tracing
 from helios.platform.kafka import consumer_config
 from helios.platform.server import Registration, Service, run, run_forever
 from helios.platform.settings import process_env
@@ -64,4 +65,5 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings.from_env(process_env())
     helios_logging.configure("analytics", settings.log_level)
-    run_forever(lambda: serve(settings))
+    with tracing.configured("analytics", process_env()):
+        run_forever(lambda: serve(settings))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from opentelemetry.trace import Span
 
 from helios.auction import metrics
 from helios.auction.outcomes import (
@@ -32,6 +33,7 @@ from helios.auction.outcomes import (
     parse_bid,
 )
 from helios.auction.rules import Rules
+from helios.platform import tracing
 from helios.platform.kafka import Topics
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class AuctionLoop:
         self._retry_seconds = retry_seconds
         self._clock = clock
         self._failures: list[KafkaError] = []
+        self._traced = tracing.enabled()
         self._committed: Offsets = {}
         # Messages handled in committed batches (outcomes and dead letters); for progress.
         self.processed = 0
@@ -117,8 +120,14 @@ class AuctionLoop:
                 dead += 1
                 continue
             assert value is not None  # parse_bid rejects an empty payload
+            out_headers = outcome_headers(headers)
+            span = self._span(headers, bid.bid_request_id, decision.won) if self._traced else None
+            if span is not None:
+                tracing.add_to_headers(out_headers, tracing.in_context(span))
             self._produce(outcomes_topic, encoder.encode(value, bid, decision),
-                          bid.bid_request_id.encode(), outcome_headers(headers))
+                          bid.bid_request_id.encode(), out_headers)
+            if span is not None:
+                span.end()
             if decision.won:
                 won += 1
             else:
@@ -141,6 +150,13 @@ class AuctionLoop:
         metrics.PRODUCED.labels("lost").inc(lost)
         metrics.DLQ.inc(dead)
         return True
+
+    def _span(self, headers: Headers | None, bid_request_id: str, won: bool) -> Span:
+        return tracing.consumer_span(
+            f"{self._topics.bid_responses} process", tracing.from_headers(headers),
+            attributes={"messaging.system": "kafka",
+                        "messaging.destination.name": self._topics.bid_responses,
+                        "helios.bid_request_id": bid_request_id, "helios.won": won})
 
     def _rewind(self, first: Offsets) -> None:
         for (topic, partition), offset in first.items():

@@ -12,6 +12,7 @@ from helios.auction.consumer import AuctionLoop
 from helios.auction.rules import Rules
 from helios.auction.settings import Settings
 from helios.platform import logging as helios_logging
+from helios.platform import tracing
 from helios.platform.kafka import consumer_config, producer_config
 from helios.platform.server import Service, run, run_forever
 from helios.platform.settings import process_env
@@ -52,4 +53,5 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings.from_env(process_env())
     helios_logging.configure("auction", settings.log_level)
-    run_forever(lambda: serve(settings))
+    with tracing.configured("auction", process_env()):
+        run_forever(lambda: serve(settings))

@@ -9,6 +9,11 @@ the call's deadline is the longest budget in its batch.
 Lookups never raise. A missing profile, a failed call, a timeout and an open circuit are all
 answers (:class:`Lookup` with a reason), because the bid path degrades to an unenriched bid
 instead of failing.
+
+With tracing on, each waiting bid's span context is kept with its user, and the call runs in a
+CLIENT span that is a child of the first bid's span and links to every bid it carries (one call
+serves many traces); its own context goes to the profile service in the call's metadata (see
+:func:`traced`).
 """
 
 from __future__ import annotations
@@ -22,10 +27,18 @@ from typing import Protocol
 
 import grpc
 import grpc.aio
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    set_span_in_context,
+)
 
 from helios.bidder import metrics
 from helios.bidder.breaker import CircuitBreaker, State
 from helios.bidder.pricing import NO_PROFILE, PROFILE_SERVICE_TIMEOUT, PROFILE_SERVICE_UNAVAILABLE
+from helios.platform import tracing
 from helios.profiles.v1.profiles_pb2 import BatchGetProfilesRequest, BatchGetProfilesResponse
 
 log = logging.getLogger(__name__)
@@ -36,6 +49,20 @@ class BatchGet(Protocol):
 
     def __call__(self, request: BatchGetProfilesRequest, *,
                  timeout: float | None = None) -> Awaitable[BatchGetProfilesResponse]: ...
+
+
+class _StubCall(Protocol):
+    def __call__(self, request: BatchGetProfilesRequest, *, timeout: float | None = None,
+                 metadata: list[tuple[str, str]] | None = None,
+                 ) -> Awaitable[BatchGetProfilesResponse]: ...
+
+
+def traced(stub_call: _StubCall) -> BatchGet:
+    """``stub_call`` sending the current trace context (the CLIENT span's) as metadata."""
+    def call(request: BatchGetProfilesRequest, *,
+             timeout: float | None = None) -> Awaitable[BatchGetProfilesResponse]:
+        return stub_call(request, timeout=timeout, metadata=tracing.to_metadata())
+    return call
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +81,13 @@ UNAVAILABLE = Lookup(None, PROFILE_SERVICE_UNAVAILABLE)
 class _Pending:
     """The callers waiting for one user, and the latest of their deadlines (loop time)."""
 
-    __slots__ = ("deadline", "waiters")
+    __slots__ = ("deadline", "spans", "waiters")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.waiters: list[asyncio.Future[Lookup]] = []
+        # The waiting bids' span contexts; filled only when tracing is on.
+        self.spans: list[SpanContext] = []
 
 
 class ProfilesClient:
@@ -78,6 +107,7 @@ class ProfilesClient:
         self._scheduled = False
         # Strong references: the loop keeps only weak ones to running tasks.
         self._calls: set[asyncio.Task[None]] = set()
+        self._traced = tracing.enabled()
 
     async def lookup(self, user_id: str, budget: float) -> Lookup:
         """The user's profile, waited for at most ``budget`` seconds."""
@@ -92,6 +122,8 @@ class ProfilesClient:
         elif deadline > pending.deadline:
             pending.deadline = deadline
         pending.waiters.append(future)
+        if self._traced:
+            pending.spans.append(tracing.current_span_context())
         if not self._scheduled and self._in_flight < self._max_in_flight:
             self._schedule(loop)
         try:
@@ -130,7 +162,8 @@ class ProfilesClient:
             timeout = max(p.deadline for p in live.values()) - loop.time()
             self._next_send = loop.time() + self._interval
             self._in_flight += 1
-            task = loop.create_task(self._call(live, timeout))
+            call = self._traced_call(live, timeout) if self._traced else self._call(live, timeout)
+            task = loop.create_task(call)
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
 
@@ -140,6 +173,15 @@ class ProfilesClient:
             return batch
         return {user_id: self._queue.pop(user_id)
                 for user_id in list(islice(self._queue, self._batch_max))}
+
+    async def _traced_call(self, batch: dict[str, _Pending], seconds: float) -> None:
+        spans = [s for pending in batch.values() for s in pending.spans if s.is_valid]
+        parent = set_span_in_context(NonRecordingSpan(spans[0])) if spans else None
+        with tracing.tracer().start_as_current_span(
+                "helios.profiles.v1.ProfileService/BatchGetProfiles", context=parent,
+                kind=SpanKind.CLIENT, links=[Link(s) for s in spans],
+                attributes={"rpc.system": "grpc", "helios.batch.users": len(batch)}):
+            await self._call(batch, seconds)
 
     async def _call(self, batch: dict[str, _Pending], seconds: float) -> None:
         metrics.PROFILE_BATCH_USERS.observe(len(batch))

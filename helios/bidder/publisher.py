@@ -1,5 +1,6 @@
 """Publishing bids to Kafka topic ``bid_responses``: protobuf payload, keyed by
-``bid_request_id``, with a ``content-type`` header and the caller's ``x-request-id``.
+``bid_request_id``, with a ``content-type`` header, the caller's ``x-request-id`` and, when
+tracing is on, the bid's ``traceparent`` (the SubmitBid span's context).
 
 A bid is answered only once the broker acknowledged it, so a bid the exchange saw is a bid the
 auction will see. When Kafka cannot take it in time the bid fails with UNAVAILABLE instead.
@@ -14,6 +15,7 @@ from confluent_kafka import KafkaException
 
 from helios.bidder import metrics
 from helios.bidder.v1.bidder_pb2 import BidResponse
+from helios.platform import tracing
 from helios.platform.errors import Unavailable
 from helios.platform.kafka import Headers, content_type
 
@@ -45,6 +47,7 @@ class BidPublisher:
         self._sender = sender
         self._topic = topic
         self._timeout = timeout_seconds
+        self._traced = tracing.enabled()
 
     async def publish(self, bid: BidResponse, request_id: str = "",
                       within: float | None = None) -> None:
@@ -53,6 +56,8 @@ class BidPublisher:
         headers: Headers = [CONTENT_TYPE]
         if request_id:
             headers.append(("x-request-id", request_id.encode()))
+        if self._traced:
+            tracing.add_to_headers(headers)
         wait = self._timeout if within is None else min(within, self._timeout)
         try:
             # asyncio.timeout, not wait_for: no extra task per bid on the hot path.

@@ -7,13 +7,14 @@ import grpc.aio
 
 from helios.bidder.bidding import Bidder
 from helios.bidder.breaker import CircuitBreaker
-from helios.bidder.profiles_client import BatchGet, ProfilesClient
+from helios.bidder.profiles_client import BatchGet, ProfilesClient, traced
 from helios.bidder.publisher import BidPublisher, producer_overrides
 from helios.bidder.servicer import BidServicer
 from helios.bidder.settings import Settings
 from helios.bidder.v1 import bidder_pb2
 from helios.bidder.v1.bidder_pb2_grpc import add_BidServiceServicer_to_server
 from helios.platform import logging as helios_logging
+from helios.platform import tracing
 from helios.platform.kafka import AsyncProducer, producer_config
 from helios.platform.server import Registration, Service, run, run_forever
 from helios.platform.settings import process_env
@@ -37,7 +38,8 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
     and flushing ``producer`` are its clean-ups."""
     stub = ProfileServiceStub(channel)
     breaker = CircuitBreaker(settings.breaker.failure_threshold, settings.breaker.reset_seconds)
-    batch_get: BatchGet = stub.BatchGetProfiles
+    batch_get: BatchGet = (traced(stub.BatchGetProfiles) if tracing.enabled()
+                           else stub.BatchGetProfiles)
     profiles = ProfilesClient(batch_get, breaker, batch_max=settings.batch_max,
                               max_in_flight=settings.max_in_flight,
                               interval=settings.batch_interval_seconds)
@@ -75,4 +77,5 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings.from_env(process_env())
     helios_logging.configure("bidder", settings.log_level)
-    run_forever(lambda: serve(settings))
+    with tracing.configured("bidder", process_env()):
+        run_forever(lambda: serve(settings))

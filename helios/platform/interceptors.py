@@ -1,5 +1,6 @@
 """The one server interceptor every service gets: request ids into the logs, metrics per call,
-and :class:`~helios.platform.errors.HeliosError` mapped to its gRPC status."""
+:class:`~helios.platform.errors.HeliosError` mapped to its gRPC status, and (when tracing is on)
+a SERVER span per call continuing the caller's ``traceparent``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from opentelemetry import trace
 
-from helios.platform import errors
+from helios.platform import errors, tracing
 from helios.platform import logging as hlog
 from helios.platform.metrics import GRPC_HANDLED, GRPC_SECONDS
 
@@ -36,8 +38,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None:
             return handler  # streaming (health Watch, reflection): passed through untouched
+        observed = _observe(method, handler.unary_unary)  # type: ignore[arg-type]
+        # Decided once per method: with tracing off the call path has no span code at all.
+        if tracing.enabled():
+            observed = _traced(method, observed)
         wrapped = grpc.unary_unary_rpc_method_handler(
-            _observe(method, handler.unary_unary),  # type: ignore[arg-type]
+            observed,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -73,6 +79,34 @@ def _observe(method: str, inner: Handler) -> Handler:
             hlog.request_id.reset(token)
 
     return handle
+
+
+def _traced(method: str, inner: Handler) -> Handler:
+    """Runs ``inner`` in a SERVER span named ``package.Service/Method`` (the OpenTelemetry
+    convention), child of the caller's context from the ``traceparent`` metadata, if any."""
+    name = method.lstrip("/")
+    service, _, short = name.rpartition("/")
+    attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": short}
+    tracer = tracing.tracer()
+
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        parent = tracing.from_metadata(context.invocation_metadata())
+        with tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.SERVER,
+                                          attributes=attributes,
+                                          record_exception=False) as span:
+            try:
+                return await inner(request, context)
+            finally:
+                span.set_attribute("rpc.grpc.status_code", _code_value(context))
+
+    return handle
+
+
+def _code_value(context: grpc.aio.ServicerContext[Any, Any]) -> int:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return int(code.value[0])
+    return 0 if code is None else int(code)
 
 
 def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:

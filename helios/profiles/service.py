@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis.asyncio as redis
 
 from helios.platform import logging as helios_logging
+from helios.platform import tracing
 from helios.platform.server import Registration, Service, run, run_forever
 from helios.platform.settings import process_env
 from helios.profiles.servicer import ProfileServicer
@@ -38,5 +39,6 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings.from_env(process_env())
     helios_logging.configure("profiles", settings.log_level)
-    run_forever(lambda: serve(settings))
+    with tracing.configured("profiles", process_env()):
+        run_forever(lambda: serve(settings))
 
