@@ -57,7 +57,7 @@ def infra() -> Iterator[Infra]:
     base_url = settings.database_url(env)
     db_name = f"helios_test_{session}"
     database_url = base_url.rsplit("/", 1)[0] + "/" + db_name
-    asyncio.run(_create_database(base_url, db_name))
+    asyncio.run(_admin(base_url, f'CREATE DATABASE "{db_name}"'))
 
     from helios.analytics.migrate import migrate
     from helios.profiles.seed import run as seed_profiles
@@ -66,7 +66,7 @@ def infra() -> Iterator[Infra]:
     seed_profiles(settings.redis_url(env))
     yield Infra(bootstrap, settings.redis_url(env), database_url, prefix, topics)
 
-    asyncio.run(_drop_database(base_url, db_name))
+    asyncio.run(_admin(base_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
     delete_topics(bootstrap, list(topics.partitions()))
 
 
@@ -106,22 +106,13 @@ def mesh(infra: Infra, service_env: dict[str, str], log_dir: Path) -> Iterator[M
         yield Mesh(profiles, bidder, auction, analytics, gateway, infra)
 
 
-async def _create_database(base_url: str, name: str) -> None:
+async def _admin(base_url: str, sql: str) -> None:
+    """Runs one statement (CREATE/DROP DATABASE) on the server of ``base_url``."""
     import asyncpg
 
     conn = await asyncpg.connect(_plain(base_url))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_database(base_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_plain(base_url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(sql)
     finally:
         await conn.close()
 
