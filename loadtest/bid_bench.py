@@ -3,11 +3,16 @@
 1. Ceiling: the same rendered Envoy config in front of one do-nothing grpc.aio server
    (loadtest/null_bidder.py), as the issue defines it.
 2. Helios: the real bid path (bidder processes -> profiles -> Redis, Kafka publish with acks).
-For each: the maximum throughput with wrk (closed loop, fixed connections), then, for Helios,
-the latency at half of that throughput with vegeta (open loop, constant rate). CPU seconds are
-read from /proc for every process involved. Only 127.0.0.1 is targeted; every run is bounded.
 
-    python loadtest/bid_bench.py [--seconds 10] [--connections 32] [--bidders 1]
+Each gets the same treatment. Its maximum throughput is the best of a wrk sweep over several
+connection counts (closed loop: with too few connections a system that waits on I/O is measured
+by its latency, not its capacity). Then its latency at half of that maximum, with vegeta (open
+loop, constant rate). CPU is read from /proc for every process on the path, Kafka and Redis
+included, and from the kernel's accounting for the load generator; it is printed as
+microseconds per request, since both systems share the same two cores. Only 127.0.0.1 is
+targeted and every run is bounded.
+
+    python loadtest/bid_bench.py [--seconds 8] [--connections 32,64,128,256] [--bidders 1]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import base64
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -69,54 +75,86 @@ end
 class Result:
     name: str
     rps: float
+    requests: int
     errors: int
     p50_ms: float
     p95_ms: float
     p99_ms: float
     cpu_seconds: dict[str, float]
     seconds: float
+    connections: int = 0
 
     def cpu_row(self) -> str:
-        return ", ".join(f"{k} {v / self.seconds * 100:.0f}%" for k, v in self.cpu_seconds.items())
+        per_request = ", ".join(f"{k} {v / max(self.requests, 1) * 1e6:.0f}"
+                                for k, v in self.cpu_seconds.items() if k != "machine")
+        busy = self.cpu_seconds.get("machine", 0.0) / self.seconds * 100
+        return f"CPU us/request: {per_request}; machine {busy:.0f}% of 200%"
 
 
-def cpu_of(procs: list[Proc]) -> dict[str, float]:
-    usage: dict[str, float] = {}
-    for proc in procs:
-        if proc.popen is None:
-            continue
-        try:
-            fields = Path(f"/proc/{proc.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        label = proc.log_path.stem.rsplit("-", 1)[0]
-        usage[label] = usage.get(label, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
-    return usage
+class CpuMeter:
+    """CPU seconds used between two readings by each process on the path (by label), by the
+    load generator (finished child processes) and by the whole machine."""
 
+    def __init__(self, procs: list[Proc]) -> None:
+        self._pids: dict[str, list[int]] = {}
+        for proc in procs:
+            if proc.popen is not None:
+                label = proc.log_path.stem.rsplit("-", 1)[0]
+                self._pids.setdefault(label, []).append(proc.popen.pid)
+        # Kafka and Redis when scripts/infra.sh runs them (not when they are external).
+        for name in ("kafka", "redis"):
+            pid_file = ROOT / ".helios" / "pids" / f"{name}.pid"
+            if pid_file.exists():
+                self._pids[name] = [int(pid_file.read_text().split()[0])]
 
-def machine_busy() -> tuple[float, float]:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return float(sum(values) - idle), float(sum(values))
+    def read(self) -> dict[str, float]:
+        usage: dict[str, float] = {}
+        for label, pids in self._pids.items():
+            for pid in pids:
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except FileNotFoundError:
+                    continue
+                usage[label] = usage.get(label, 0.0) + (int(stat[11]) + int(stat[12])) / TICKS
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        usage["load generator"] = children.ru_utime + children.ru_stime
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        usage["machine"] = (sum(values) - values[3] - values[4]) / TICKS
+        return usage
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {k: after[k] - before.get(k, 0.0) for k in after}
 
 
 def run_wrk(url: str, seconds: int, connections: int, procs: list[Proc], name: str) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
-    before, busy0 = cpu_of(procs), machine_busy()
+    meter = CpuMeter(procs)
+    before = meter.read()
     out = subprocess.run([tool("wrk"), "-t1", f"-c{connections}", f"-d{seconds}s",
                           "--timeout", "5s", "-s", script.name, url],
                          capture_output=True, text=True, check=True)
-    after, busy1 = cpu_of(procs), machine_busy()
+    cpu = meter.spent(before, meter.read())
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+)", out.stdout)
     if match is None:
         raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
     requests, errors, micros, p50, p95, p99, _ = (float(g) for g in match.groups())
     duration = micros / 1e6
-    cpu = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
-    cpu["machine (of 2 cores)"] = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * 2 * duration
-    return Result(name, requests / duration, int(errors), p50 / 1e3, p95 / 1e3, p99 / 1e3, cpu,
-                  duration)
+    return Result(name, requests / duration, int(requests), int(errors), p50 / 1e3, p95 / 1e3,
+                  p99 / 1e3, cpu, duration, connections)
+
+
+def find_max(url: str, seconds: int, sweep: list[int], procs: list[Proc],
+             name: str) -> tuple[Result, list[Result]]:
+    """The best throughput over the connection counts in ``sweep``, and every point."""
+    run_wrk(url, 2, sweep[0], procs, "warm-up")
+    points = []
+    for connections in sweep:
+        point = run_wrk(url, seconds, connections, procs, f"{name}, {connections} connections")
+        print_result(point)
+        points.append(point)
+    return max(points, key=lambda r: r.rps), points
 
 
 def run_vegeta(url: str, rate: int, seconds: int, procs: list[Proc], name: str) -> Result:
@@ -131,32 +169,45 @@ def run_vegeta(url: str, rate: int, seconds: int, procs: list[Proc], name: str) 
             out.write(json.dumps({"method": "POST", "url": f"{url}/bid",
                                   "header": {"content-type": ["application/json"]},
                                   "body": base64.b64encode(body.encode()).decode()}) + "\n")
-    before, busy0 = cpu_of(procs), machine_busy()
+    meter = CpuMeter(procs)
+    before = meter.read()
     attack = subprocess.run([tool("vegeta"), "attack", "-format=json", f"-targets={targets}",
                              f"-rate={rate}/s", f"-duration={seconds}s", "-timeout=5s"],
                             capture_output=True, check=True)
-    after, busy1 = cpu_of(procs), machine_busy()
+    cpu = meter.spent(before, meter.read())
     report = json.loads(subprocess.run([tool("vegeta"), "report", "-type=json"],
                                        input=attack.stdout, capture_output=True,
                                        check=True).stdout)
     lat = report["latencies"]
-    cpu = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
-    cpu["machine (of 2 cores)"] = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * 2 * seconds
     errors = report["requests"] - int(report["success"] * report["requests"])
-    return Result(name, report["throughput"], errors, lat["50th"] / 1e6, lat["95th"] / 1e6,
-                  lat["99th"] / 1e6, cpu, float(seconds))
+    return Result(name, report["throughput"], report["requests"], errors, lat["50th"] / 1e6,
+                  lat["95th"] / 1e6, lat["99th"] / 1e6, cpu, float(seconds))
 
 
 def print_result(r: Result) -> None:
-    print(f"  {r.name:<34} {r.rps:>8.0f} req/s  p50 {r.p50_ms:6.2f} ms  p95 {r.p95_ms:6.2f} ms"
-          f"  p99 {r.p99_ms:6.2f} ms  errors {r.errors}", flush=True)
-    print(f"  {'':<34} CPU: {r.cpu_row()}", flush=True)
+    print(f"  {r.name:<36} {r.rps:>7.0f} req/s  p50 {r.p50_ms:6.2f} ms  p95 {r.p95_ms:6.2f} ms"
+          f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}", flush=True)
+    print(f"  {'':<36} {r.cpu_row()}", flush=True)
+
+
+def measure(url: str, procs: list[Proc], name: str,
+            args: argparse.Namespace) -> tuple[Result, Result, list[Result]]:
+    """The maximum (swept) and the latency at half of it, for one system."""
+    peak, points = find_max(url, args.seconds, args.connections, procs, name)
+    half = max(1, int(peak.rps / 2))
+    print(f"  {name}: maximum {peak.rps:.0f} req/s with {peak.connections} connections; "
+          f"now {half} req/s, open loop ...", flush=True)
+    steady = run_vegeta(url, half, args.seconds, procs, f"{name} @ {half} req/s")
+    print_result(steady)
+    return peak, steady, points
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=8, help="length of each run")
+    parser.add_argument("--connections", default="32,64,128,256",
+                        type=lambda text: [int(c) for c in text.split(",")],
+                        help="wrk connection counts swept for the maximum")
     parser.add_argument("--bidders", type=int,
                         default=int(os.environ.get("HELIOS_BIDDER_PROCESSES", "1")))
     args = parser.parse_args()
@@ -172,63 +223,86 @@ def main() -> None:
     seed(settings.redis_url(env))
     env.update({"HELIOS_KAFKA_TOPIC_PREFIX": prefix, "HELIOS_LOG_LEVEL": "WARNING"})
     logs = Path(tempfile.mkdtemp(prefix="helios-bench-"))
-    print(f"bid benchmark: {args.seconds}s per run, {args.connections} connections, "
+    print(f"bid benchmark: {args.seconds}s per run, wrk connections {args.connections}, "
           f"{args.bidders} bidder process(es); logs in {logs}", flush=True)
 
-    results: list[Result] = []
     launcher = Launcher(env, logs)
     try:
-        print("1/3 ceiling: Envoy + a do-nothing grpc.aio server ...", flush=True)
-        nulls = []
-        for i in range(1):
-            port = free_port()
-            proc = Proc(f"null-bidder-{i}", [sys.executable, str(ROOT / "loadtest" /
-                        "null_bidder.py"), str(port)], env, logs / f"null-bidder-{port}.log")
-            proc.spawn()
-            launcher.started.append(proc)
-            nulls.append(f"127.0.0.1:{port}")
-        time.sleep(1.5)
-        gateway = launcher.start_gateway(nulls, f"127.0.0.1:{free_port()}")
+        print("1/2 ceiling: Envoy + a do-nothing grpc.aio server", flush=True)
+        port = free_port()
+        proc = Proc("null-bidder", [sys.executable, str(ROOT / "loadtest" / "null_bidder.py"),
+                                    str(port)], env, logs / f"null-bidder-{port}.log")
+        proc.spawn()
+        launcher.started.append(proc)
+        gateway = launcher.start_gateway([f"127.0.0.1:{port}"], f"127.0.0.1:{free_port()}")
         wait_healthz(gateway.url)
-        run_wrk(gateway.url, 2, args.connections, launcher.started, "warm-up")
-        ceiling = run_wrk(gateway.url, args.seconds, args.connections, launcher.started,
-                          "ceiling (do-nothing server)")
-        print_result(ceiling)
-        results.append(ceiling)
+        ceiling, ceiling_half, ceiling_points = measure(gateway.url, launcher.started,
+                                                        "ceiling", args)
         launcher.stop_all()
 
-        print("2/3 Helios: maximum throughput ...", flush=True)
+        print("2/2 Helios: bidder -> profiles -> Redis, Kafka publish", flush=True)
         profiles = launcher.start("profiles")
         bidders = [launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target})
                    for _ in range(args.bidders)]
         gateway = launcher.start_gateway([b.target for b in bidders], f"127.0.0.1:{free_port()}")
         wait_healthz(gateway.url)
-        run_wrk(gateway.url, 2, args.connections, launcher.started, "warm-up")
-        peak = run_wrk(gateway.url, args.seconds, args.connections, launcher.started,
-                       "helios (max)")
-        print_result(peak)
-        results.append(peak)
-
-        half = max(1, int(peak.rps / 2))
-        print(f"3/3 Helios: latency at half of its maximum ({half} req/s, open loop) ...",
-              flush=True)
-        steady = run_vegeta(gateway.url, half, args.seconds, launcher.started,
-                            f"helios @ {half} req/s")
-        print_result(steady)
-        results.append(steady)
+        peak, steady, points = measure(gateway.url, launcher.started, "helios", args)
     finally:
         launcher.stop_all()
 
     share = peak.rps / ceiling.rps * 100
     print("\nsummary")
-    print(f"  ceiling {ceiling.rps:.0f} req/s; helios {peak.rps:.0f} req/s = {share:.0f}% of it "
-          f"(target >= 60%): {'MET' if share >= 60 else 'NOT MET'}")
-    print(f"  p99 at {half} req/s: {steady.p99_ms:.2f} ms (target <= 10 ms): "
-          f"{'MET' if steady.p99_ms <= 10 else 'NOT MET'}")
+    for r in (ceiling, ceiling_half, peak, steady):
+        print_result(r)
+    print(f"  throughput: helios {peak.rps:.0f} req/s = {share:.0f}% of the ceiling's "
+          f"{ceiling.rps:.0f} (target >= 60%): {'MET' if share >= 60 else 'NOT MET'}")
+    print(f"  p99 at half of the maximum: helios {steady.p99_ms:.2f} ms (target <= 10 ms): "
+          f"{'MET' if steady.p99_ms <= 10 else 'NOT MET'}; the do-nothing server "
+          f"{ceiling_half.p99_ms:.2f} ms at half of its own")
     out = ROOT / ".helios" / "bench" / "bid.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps([r.__dict__ for r in results], indent=2))
-    print(f"  raw figures: {out}")
+    out.write_text(json.dumps({"ceiling": [r.__dict__ for r in ceiling_points],
+                               "ceiling_half": ceiling_half.__dict__,
+                               "helios": [r.__dict__ for r in points],
+                               "helios_half": steady.__dict__}, indent=2))
+    chart = out.with_suffix(".svg")
+    chart.write_text(throughput_chart({"ceiling": ceiling_points, "helios": points}))
+    print(f"  raw figures: {out}; throughput by connections: {chart}")
+
+
+def throughput_chart(series: dict[str, list[Result]]) -> str:
+    """An SVG line chart: throughput (y) by wrk connections (x), one line per system."""
+    width, height, left, bottom = 560, 300, 60, 40
+    xs = sorted({r.connections for points in series.values() for r in points})
+    top = max(r.rps for points in series.values() for r in points) * 1.1
+
+    def x(connections: int) -> float:
+        return left + (width - left - 20) * xs.index(connections) / max(len(xs) - 1, 1)
+
+    def y(rps: float) -> float:
+        return height - bottom - (height - bottom - 20) * rps / top
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'font-family="sans-serif" font-size="11">',
+             f'<line x1="{left}" y1="{y(0)}" x2="{width - 20}" y2="{y(0)}" stroke="#999"/>',
+             f'<text x="{width / 2}" y="{height - 5}" text-anchor="middle">wrk connections'
+             '</text>',
+             f'<text x="12" y="{height / 2}" transform="rotate(-90 12 {height / 2})" '
+             'text-anchor="middle">requests/s</text>']
+    for connections in xs:
+        parts.append(f'<text x="{x(connections)}" y="{y(0) + 15}" text-anchor="middle">'
+                     f'{connections}</text>')
+    for step in range(0, int(top) + 1, 2000):
+        parts.append(f'<text x="{left - 5}" y="{y(step) + 4}" text-anchor="end">{step}</text>')
+    for (name, points), colour in zip(series.items(), ("#888", "#d9480f"), strict=False):
+        line = " ".join(f"{x(r.connections):.1f},{y(r.rps):.1f}" for r in points)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" '
+                     'stroke-width="2"/>')
+        last = points[-1]
+        parts.append(f'<text x="{x(last.connections) - 4}" y="{y(last.rps) - 8}" '
+                     f'text-anchor="end" fill="{colour}">{name}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 def wait_healthz(url: str, timeout: float = 30.0) -> None:
