@@ -29,7 +29,7 @@ class Sender(Protocol):
                    headers: Headers | None = None) -> Any: ...
 
 
-def producer_overrides(timeout_seconds: float) -> dict[str, Any]:
+def producer_overrides(timeout_seconds: float, linger_ms: float) -> dict[str, Any]:
     """librdkafka settings for the bid publisher on top of the platform's durable defaults.
 
     ``message.timeout.ms`` is the bid's own wait: librdkafka gives up on a message it could
@@ -38,8 +38,10 @@ def producer_overrides(timeout_seconds: float) -> dict[str, Any]:
     reach the auction minutes later, once Kafka is back. librdkafka notices expired messages on
     a one-second scan, so a failed bid can still land up to about a second after its caller gave
     up; the auction sees at most that late duplicate, never a much older one.
+
+    ``linger.ms`` is the bidder's own (``HELIOS_BIDDER_KAFKA_LINGER_MS``): each bid waits it out.
     """
-    return {"message.timeout.ms": max(int(timeout_seconds * 1000), 1)}
+    return {"message.timeout.ms": max(int(timeout_seconds * 1000), 1), "linger.ms": linger_ms}
 
 
 class BidPublisher:

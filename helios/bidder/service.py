@@ -70,7 +70,8 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
 async def serve(settings: Settings) -> None:
     channel = grpc.aio.insecure_channel(settings.profiles_target, options=CHANNEL_OPTIONS)
     producer = AsyncProducer(producer_config(
-        settings.kafka_bootstrap, **producer_overrides(settings.publish_timeout_seconds)))
+        settings.kafka_bootstrap, **producer_overrides(settings.publish_timeout_seconds,
+                                                    settings.kafka_linger_ms)))
     await run(build(settings, channel, producer))
 
 

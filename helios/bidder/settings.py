@@ -33,12 +33,16 @@ class Settings:
     # one, which is what makes batches form under load: one call and one Redis round trip
     # for many bids instead of one each.
     max_in_flight: int = 1
-    batch_interval_seconds: float = 0.003
+    batch_interval_seconds: float = 0.005
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     kafka_bootstrap: str = "localhost:9092"
     topics: Topics = field(default_factory=Topics)
     # How long a bid waits for the broker's acknowledgement before failing with UNAVAILABLE.
     publish_timeout_seconds: float = 1.0
+    # How long librdkafka waits for more bids to share a produce request. Every bid waits this
+    # long for its acknowledgement; a longer wait means fewer, larger requests (less CPU in the
+    # bidder and the broker per bid).
+    kafka_linger_ms: float = 1.0
     log_level: str = "INFO"
 
     @classmethod
@@ -53,7 +57,7 @@ class Settings:
                                             low=0, high=1000) / 1000,
             batch_max=env_int(env, "HELIOS_BIDDER_BATCH_MAX", 256, low=1, high=1000),
             max_in_flight=env_int(env, "HELIOS_BIDDER_MAX_IN_FLIGHT", 1, low=1, high=64),
-            batch_interval_seconds=env_float(env, "HELIOS_BIDDER_BATCH_INTERVAL_MS", 3.0,
+            batch_interval_seconds=env_float(env, "HELIOS_BIDDER_BATCH_INTERVAL_MS", 5.0,
                                              low=0, high=50) / 1000,
             breaker=BreakerSettings(
                 failure_threshold=env_int(env, "HELIOS_BIDDER_BREAKER_FAILURES", 5,
@@ -65,5 +69,6 @@ class Settings:
             topics=Topics.from_env(env),
             publish_timeout_seconds=env_int(env, "HELIOS_BIDDER_PUBLISH_TIMEOUT_MS", 1000,
                                             low=10, high=60_000) / 1000,
+            kafka_linger_ms=env_float(env, "HELIOS_BIDDER_KAFKA_LINGER_MS", 1.0, low=0, high=100),
             log_level=env_str(env, "HELIOS_LOG_LEVEL", "INFO"),
         )

@@ -65,5 +65,5 @@ async def test_a_delivery_error_is_unavailable_with_the_reason() -> None:
         await BidPublisher(FakeSender(error=error), "t", 1.0).publish(BID)
 
 
-def test_librdkafka_gives_up_when_the_bid_does() -> None:
-    assert producer_overrides(1.0) == {"message.timeout.ms": 1000}
+def test_librdkafka_gives_up_when_the_bid_does_and_lingers_as_configured() -> None:
+    assert producer_overrides(1.0, 2.5) == {"message.timeout.ms": 1000, "linger.ms": 2.5}

@@ -27,18 +27,21 @@ def test_every_variable_is_read() -> None:
         "HELIOS_BIDDER_BREAKER_FAILURES": "9", "HELIOS_BIDDER_BREAKER_RESET_MS": "500",
         "HELIOS_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "HELIOS_KAFKA_TOPIC_PREFIX": "x-",
         "HELIOS_BIDDER_PUBLISH_TIMEOUT_MS": "250", "HELIOS_LOG_LEVEL": "DEBUG",
+        "HELIOS_BIDDER_BATCH_INTERVAL_MS": "1.5", "HELIOS_BIDDER_KAFKA_LINGER_MS": "2",
     })
     assert settings == Settings(
         grpc_port=6000, metrics_port=0, profiles_target="profiles:7000",
         profile_deadline_seconds=0.03, deadline_margin_seconds=0.002, batch_max=64,
         max_in_flight=2, breaker=BreakerSettings(9, 0.5), kafka_bootstrap="kafka:9092",
         topics=Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": "x-"}),
-        publish_timeout_seconds=0.25, log_level="DEBUG")
+        publish_timeout_seconds=0.25, log_level="DEBUG", batch_interval_seconds=0.0015,
+        kafka_linger_ms=2.0)
 
 
 @pytest.mark.parametrize(("name", "value"), [
     ("HELIOS_BIDDER_GRPC_PORT", "http"), ("HELIOS_BIDDER_PROFILE_DEADLINE_MS", "0"),
     ("HELIOS_BIDDER_BATCH_MAX", "1001"), ("HELIOS_BIDDER_PROFILES_TARGET", " "),
+    ("HELIOS_BIDDER_KAFKA_LINGER_MS", "-1"),
 ])
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
