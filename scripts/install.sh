@@ -40,7 +40,6 @@ go_tools=(
   "github.com/bojand/ghz/cmd/ghz@v0.120.0"
   "github.com/bufbuild/buf/cmd/buf@v1.75.0"
   "helm.sh/helm/v3/cmd/helm@v3.22.0"
-  "github.com/yannh/kubeconform/cmd/kubeconform@v0.7.0"
   "github.com/tsenart/vegeta/v12@v12.12.0"
 )
 mkdir -p "$TOOLS_BIN"

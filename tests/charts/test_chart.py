@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -16,6 +17,8 @@ from tests.harness import ROOT
 CHART = ROOT / "charts" / "helios"
 SCENARIOS = sorted((CHART / "ci").glob("*-values.yaml"))
 SERVICES = ("profiles", "bidder", "auction", "analytics")
+# Validated against the oldest and the newest Kubernetes the chart is meant for.
+KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 
 
 def helm() -> str:
@@ -39,6 +42,23 @@ def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
 def test_lint_is_clean(values: Path) -> None:
     subprocess.run([helm(), "lint", "--strict", str(CHART), "-f", str(values)], check=True,
                    capture_output=True)
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("values", SCENARIOS, ids=lambda p: p.stem)
+def test_every_manifest_matches_the_kubernetes_schema(values: Path, version: str) -> None:
+    """Strict: an unknown or misspelt field anywhere in a manifest fails, as kubectl would."""
+    docs = render("-f", str(values))
+    assert docs
+    for doc in docs:
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_the_schema_check_catches_a_misspelt_field() -> None:
+    deployment = by_kind(render(), "Deployment")["rel-helios-bidder"]
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError, match="readinesProbe"):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSIONS[-1], strict=True)
 
 
 def test_every_service_gets_a_deployment_a_service_and_grpc_probes() -> None:
