@@ -2,14 +2,19 @@
 delivered and exactly once stored.
 
 Order of events for one batch: consume (up to ``batch_size`` messages or ``batch_linger_ms``),
-decode, one INSERT ... ON CONFLICT DO NOTHING, database commit, then the Kafka offset commit. A
-crash between the two commits re-delivers the batch, which the conflict clause turns into a
-no-op. While PostgreSQL is unreachable the loop pauses the assigned partitions and retries the
-same batch with capped exponential back-off; it keeps polling so the consumer stays in its group,
-and messages that arrive meanwhile (a partition assigned during the outage) join the batch.
+decode, one INSERT ... ON CONFLICT DO NOTHING, database commit, the batch's dead letters
+acknowledged by Kafka, then the Kafka offset commit. A crash before the offset commit
+re-delivers the batch, which the conflict clause turns into a no-op. While PostgreSQL is
+unreachable the loop pauses the assigned partitions and retries the same batch with capped
+exponential back-off; it keeps polling so the consumer stays in its group, and messages that
+arrive meanwhile (a partition assigned during the outage) join the batch.
 
-An undecodable message is logged, counted (``helios_analytics_undecodable_total``) and skipped:
-there is nothing to store, and stopping would block every outcome behind it.
+A message that cannot be stored goes to the dead-letter topic ``auction_outcomes.dlq`` as
+received, with the reason in its ``error`` header (see :mod:`helios.platform.kafka`): one that
+does not decode (``helios_analytics_undecodable_total``) and one PostgreSQL refuses as data
+(``helios_analytics_rejected_total``). Stopping would block every outcome behind it; dropping
+it would lose it. Until Kafka acknowledges the dead letters the offsets are not committed, and
+sending them is retried like a database write.
 
 With tracing on, every message of a written batch gets a CONSUMER span, child of the context in
 its ``traceparent`` header, from the start of the batch's write to its offset commit: one span
@@ -41,7 +46,8 @@ T = TypeVar("T")
 STORED = Counter("helios_analytics_ingested_messages_total",
                  "auction_outcomes messages written to PostgreSQL (re-deliveries included).")
 UNDECODABLE = Counter("helios_analytics_undecodable_total",
-                      "auction_outcomes messages skipped because they could not be decoded.")
+                      "auction_outcomes messages sent to the dead-letter topic because they could "
+                      "not be decoded.")
 DB_RETRIES = Counter("helios_analytics_db_retries_total",
                      "Batch writes retried because PostgreSQL failed.")
 BATCH_SECONDS = Histogram("helios_analytics_batch_write_seconds",
@@ -49,7 +55,12 @@ BATCH_SECONDS = Histogram("helios_analytics_batch_write_seconds",
                           buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 REJECTED = Counter("helios_analytics_rejected_total",
-                   "Decoded outcomes PostgreSQL refused as data (DataError) and skipped.")
+                   "Decoded outcomes PostgreSQL refused as data (DataError), sent to the "
+                   "dead-letter topic.")
+DLQ_RETRIES = Counter("helios_analytics_dlq_retries_total",
+                      "Dead-letter sends retried because Kafka did not acknowledge them.")
+# How long one dead-letter send may wait for Kafka's acknowledgement before it is retried.
+DLQ_TIMEOUT_SECONDS = 10.0
 
 # Anything the database or the network raises is retried with the same batch: an outage, a
 # restart (AdminShutdown), a missing table before migrations ran. Only DataError is about the
@@ -59,6 +70,12 @@ RETRYABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError, asyncio.Timeo
 
 class Store(Protocol):
     async def insert(self, rows: list[OutcomeRow]) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    """The seam: :class:`helios.platform.kafka.DeadLetters` or a test's fake."""
+
+    def send(self, dead: list[tuple[Message, str]], timeout: float) -> None: ...
 
 
 class Backoff:
@@ -94,15 +111,17 @@ def commit_positions(messages: list[Message]) -> list[TopicPartition]:
 
 @dataclass
 class Batch:
-    """Messages taken from Kafka and the rows decoded from them (undecodable ones have no row
-    but their offsets are still committed past)."""
+    """Messages taken from Kafka, the rows decoded from them, and the messages to dead-letter
+    with the reason (those have no row; their offsets are committed past once they are kept)."""
 
     messages: list[Message] = field(default_factory=list)
     rows: list[OutcomeRow] = field(default_factory=list)
+    dead: list[tuple[Message, str]] = field(default_factory=list)
 
     def extend(self, other: Batch) -> None:
         self.messages += other.messages
         self.rows += other.rows
+        self.dead += other.dead
 
 
 class Ingestor:
@@ -113,11 +132,12 @@ class Ingestor:
     written: the decoding (here) and the inserting (PostgreSQL) use the two cores in parallel.
     """
 
-    def __init__(self, consumer: Consumer, store: Store, topic: str, *, batch_size: int,
-                 linger_seconds: float, backoff: Backoff,
+    def __init__(self, consumer: Consumer, store: Store, dead_letters: DeadLetterSink,
+                 topic: str, *, batch_size: int, linger_seconds: float, backoff: Backoff,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._consumer = consumer
         self._store = store
+        self._dead_letters = dead_letters
         self._topic = topic
         self._batch_size = batch_size
         self._linger = linger_seconds
@@ -164,12 +184,11 @@ class Ingestor:
                     messages.append(message)
                 elif error.code() != KafkaError._PARTITION_EOF:
                     log.warning("kafka consumer error", extra={"error": str(error)})
-        return Batch(messages, self._decode(messages))
+        return self._decode(messages)
 
     def _collect_late(self) -> Batch:
         got = self._consumer.consume(self._batch_size, timeout=0)
-        messages = [m for m in got if m.error() is None]
-        return Batch(messages, self._decode(messages))
+        return self._decode([m for m in got if m.error() is None])
 
     async def _write(self, batch: Batch,
                      collecting: asyncio.Future[Batch]) -> asyncio.Future[Batch]:
@@ -185,7 +204,8 @@ class Ingestor:
                 try:
                     await self._store.insert(batch.rows)
                 except DataError:
-                    batch.rows = await self._isolate(batch.rows)
+                    batch.rows, refused = await self._isolate(batch.rows)
+                    batch.dead += _messages_of(refused, batch.messages)
             except RETRYABLE as exc:
                 DB_RETRIES.inc()
                 delay = self._backoff.next_delay()
@@ -205,6 +225,8 @@ class Ingestor:
             BATCH_SECONDS.observe(time.perf_counter() - started)
             break
         STORED.inc(len(batch.rows))
+        if batch.dead:
+            await self._send_dead_letters(batch.dead)
         if paused is not None:
             log.info("database is back; resuming", extra={"batch": len(batch.rows)})
             await self._on_kafka_thread(self._resume, paused)
@@ -227,33 +249,52 @@ class Ingestor:
                             if isinstance(key, bytes) else str(key or "")})
             span.end(ended_ns)
 
-    async def _isolate(self, rows: list[OutcomeRow]) -> list[OutcomeRow]:
-        """Writes the rows one at a time and drops those PostgreSQL refuses as data; returns
-        the rows kept. Connection errors propagate to the caller's retry loop."""
+    async def _send_dead_letters(self, dead: list[tuple[Message, str]]) -> None:
+        """Returns once Kafka acknowledged every dead letter, retrying with back-off."""
+        self._backoff.reset()
+        while True:
+            try:
+                await asyncio.to_thread(self._dead_letters.send, dead, DLQ_TIMEOUT_SECONDS)
+                return
+            except (KafkaException, BufferError) as exc:
+                DLQ_RETRIES.inc()
+                delay = self._backoff.next_delay()
+                log.warning("dead letters not acknowledged; retrying",
+                            extra={"error": str(exc)[:500], "messages": len(dead),
+                                   "retry_in_seconds": delay})
+                await asyncio.sleep(delay)
+
+    async def _isolate(self, rows: list[OutcomeRow],
+                       ) -> tuple[list[OutcomeRow], list[tuple[OutcomeRow, str]]]:
+        """Writes the rows one at a time; returns the rows kept, and those PostgreSQL refuses
+        as data with its reason. Connection errors propagate to the caller's retry loop."""
         kept: list[OutcomeRow] = []
+        refused: list[tuple[OutcomeRow, str]] = []
         for row in rows:
             try:
                 await self._store.insert([row])
             except DataError as exc:
                 REJECTED.inc()
-                log.error("skipping an outcome the database refused",
-                          extra={"bid_request_id": row.bid_request_id,
-                                 "error": str(exc.orig)[:500]})
+                reason = f"refused by PostgreSQL: {exc.orig}"[:500]
+                log.error("an outcome the database refused goes to the dead-letter topic",
+                          extra={"bid_request_id": row.bid_request_id, "error": reason})
+                refused.append((row, reason))
             else:
                 kept.append(row)
-        return kept
+        return kept, refused
 
-    def _decode(self, messages: list[Message]) -> list[OutcomeRow]:
-        rows: list[OutcomeRow] = []
+    def _decode(self, messages: list[Message]) -> Batch:
+        batch = Batch(messages)
         for message in messages:
             try:
-                rows.append(decode(message.value(), _message_time(message)))
+                batch.rows.append(decode(message.value(), _message_time(message)))
             except Undecodable as exc:
                 UNDECODABLE.inc()
-                log.error("skipping undecodable auction outcome",
+                log.error("an undecodable auction outcome goes to the dead-letter topic",
                           extra={"topic": message.topic(), "partition": message.partition(),
                                  "offset": message.offset(), "error": str(exc)})
-        return rows
+                batch.dead.append((message, f"undecodable: {exc}"))
+        return batch
 
     def _pause(self) -> list[TopicPartition]:
         assignment: list[TopicPartition] = self._consumer.assignment()
@@ -285,3 +326,16 @@ def _message_time(message: Message) -> datetime:
     return datetime.fromtimestamp(millis / 1000, UTC)
 
 
+def _messages_of(refused: list[tuple[OutcomeRow, str]],
+                 messages: list[Message]) -> list[tuple[Message, str]]:
+    """The messages the refused rows came from (the auction keys each by bid_request_id)."""
+    by_key = {message.key(): message for message in messages}
+    found: list[tuple[Message, str]] = []
+    for row, reason in refused:
+        message = by_key.get(row.bid_request_id.encode())
+        if message is None:
+            log.error("no message keyed by a refused outcome's id; it is not dead-lettered",
+                      extra={"bid_request_id": row.bid_request_id})
+        else:
+            found.append((message, reason))
+    return found

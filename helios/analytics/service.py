@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Producer
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from helios.analytics.ingest import Backoff, Ingestor
@@ -14,7 +14,7 @@ from helios.analytics.v1 import analytics_pb2
 from helios.analytics.v1.analytics_pb2_grpc import add_AnalyticsServiceServicer_to_server
 from helios.platform import logging as helios_logging
 from helios.platform import tracing
-from helios.platform.kafka import consumer_config
+from helios.platform.kafka import DeadLetters, consumer_config, producer_config
 from helios.platform.server import Registration, Service, run, run_forever
 from helios.platform.settings import process_env
 
@@ -41,7 +41,10 @@ def build_engine(settings: Settings) -> AsyncEngine:
 def build_ingestor(settings: Settings, engine: AsyncEngine) -> Ingestor:
     consumer = Consumer(consumer_config(settings.kafka_bootstrap, settings.consumer_group,
                                         **CONSUMER_OVERRIDES))
-    return Ingestor(consumer, OutcomeStore(engine), settings.topics.auction_outcomes,
+    dead_letters = DeadLetters(Producer(producer_config(settings.kafka_bootstrap)),
+                               settings.topics.auction_outcomes_dlq)
+    return Ingestor(consumer, OutcomeStore(engine), dead_letters,
+                    settings.topics.auction_outcomes,
                     batch_size=settings.batch_size,
                     linger_seconds=settings.batch_linger_ms / 1000,
                     backoff=Backoff(settings.retry_initial_seconds, settings.retry_max_seconds))

@@ -34,7 +34,7 @@ from helios.auction.outcomes import (
 )
 from helios.auction.rules import Rules
 from helios.platform import tracing
-from helios.platform.kafka import Topics
+from helios.platform.kafka import Topics, dead_letter_headers
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +171,7 @@ class AuctionLoop:
 
     def _dead_letter(self, msg: Message, reason: str) -> None:
         """The message as received, with why it was refused and where it came from."""
-        headers: Headers = [*(cast(Headers | None, msg.headers()) or ()),
-                   ("error", reason.encode()),
-                   ("original-topic", (msg.topic() or "").encode()),
-                   ("original-partition", str(msg.partition()).encode()),
-                   ("original-offset", str(msg.offset()).encode())]
+        headers = dead_letter_headers(msg, reason)
         log.warning("message sent to the dead-letter topic",
                     extra={"error": reason, "topic": msg.topic(),
                            "partition": msg.partition(), "offset": msg.offset()})

@@ -6,7 +6,12 @@ message type as ``application/x-protobuf; messageType=<full name>``):
 
     bid_responses       helios.bidder.v1.BidResponse, written by the bidder
     auction_outcomes    helios.auction.v1.AuctionOutcome, written by the auction service
-    bid_responses.dlq   undecodable bid_responses messages, as received, header ``error``
+    bid_responses.dlq   bid_responses messages the auction cannot use, as received
+    auction_outcomes.dlq
+                        auction_outcomes messages analytics cannot store, as received
+
+A dead-letter message keeps the original's key, value and headers and adds ``error`` (why it
+was refused), ``original-topic``, ``original-partition`` and ``original-offset``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
@@ -26,7 +31,9 @@ log = logging.getLogger(__name__)
 BID_RESPONSES = "bid_responses"
 AUCTION_OUTCOMES = "auction_outcomes"
 BID_RESPONSES_DLQ = "bid_responses.dlq"
-TOPIC_PARTITIONS = {BID_RESPONSES: 3, AUCTION_OUTCOMES: 3, BID_RESPONSES_DLQ: 3}
+AUCTION_OUTCOMES_DLQ = "auction_outcomes.dlq"
+TOPIC_PARTITIONS = {BID_RESPONSES: 3, AUCTION_OUTCOMES: 3, BID_RESPONSES_DLQ: 3,
+                    AUCTION_OUTCOMES_DLQ: 3}
 
 Headers = list[tuple[str, str | bytes | None]]
 
@@ -39,16 +46,19 @@ class Topics:
     bid_responses: str = BID_RESPONSES
     auction_outcomes: str = AUCTION_OUTCOMES
     bid_responses_dlq: str = BID_RESPONSES_DLQ
+    auction_outcomes_dlq: str = AUCTION_OUTCOMES_DLQ
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Topics:
         prefix = env.get("HELIOS_KAFKA_TOPIC_PREFIX", "").strip()
-        return cls(prefix + BID_RESPONSES, prefix + AUCTION_OUTCOMES, prefix + BID_RESPONSES_DLQ)
+        return cls(prefix + BID_RESPONSES, prefix + AUCTION_OUTCOMES, prefix + BID_RESPONSES_DLQ,
+                   prefix + AUCTION_OUTCOMES_DLQ)
 
     def partitions(self) -> dict[str, int]:
         return {self.bid_responses: TOPIC_PARTITIONS[BID_RESPONSES],
                 self.auction_outcomes: TOPIC_PARTITIONS[AUCTION_OUTCOMES],
-                self.bid_responses_dlq: TOPIC_PARTITIONS[BID_RESPONSES_DLQ]}
+                self.bid_responses_dlq: TOPIC_PARTITIONS[BID_RESPONSES_DLQ],
+                self.auction_outcomes_dlq: TOPIC_PARTITIONS[AUCTION_OUTCOMES_DLQ]}
 
 
 def content_type(full_name: str) -> tuple[str, str | bytes | None]:
@@ -142,6 +152,45 @@ def _settle(future: asyncio.Future[Message], err: KafkaError | None, msg: Messag
         future.set_exception(KafkaException(err))
     else:
         future.set_result(msg)
+
+
+def dead_letter_headers(msg: Message, reason: str) -> Headers:
+    """``msg``'s own headers, then why it was refused and where it came from."""
+    return [*(cast(Headers | None, msg.headers()) or ()),
+            ("error", reason.encode()),
+            ("original-topic", (msg.topic() or "").encode()),
+            ("original-partition", str(msg.partition()).encode()),
+            ("original-offset", str(msg.offset()).encode())]
+
+
+class DeadLetters:
+    """A dead-letter topic written synchronously: :meth:`send` returns once the broker
+    acknowledged every message, so a consumer commits past them only when they are kept.
+    A failed send may have delivered some of them; sending again can duplicate those (a
+    dead-letter topic is at least once)."""
+
+    def __init__(self, producer: Producer, topic: str) -> None:
+        self._producer = producer
+        self.topic = topic
+
+    def send(self, dead: Iterable[tuple[Message, str]], timeout: float) -> None:
+        """Produces each (message, reason); raises KafkaException unless all are acknowledged
+        within ``timeout`` seconds."""
+        failures: list[KafkaError] = []
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                failures.append(err)
+
+        for msg, reason in dead:
+            self._producer.produce(self.topic, msg.value(), msg.key(),
+                                   headers=dead_letter_headers(msg, reason),
+                                   on_delivery=delivered)
+        if self._producer.flush(timeout):
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT,
+                                            f"{self.topic}: not acknowledged within {timeout}s"))
+        if failures:
+            raise KafkaException(failures[0])
 
 
 def ensure_topics(bootstrap: str, partitions: Mapping[str, int] = TOPIC_PARTITIONS,

@@ -27,6 +27,7 @@ from tests.integration.analytics.support import (
     stored_ids,
     unique,
 )
+from tests.integration.auction.support import collect, header
 
 START = datetime(2026, 4, 1, 12, tzinfo=UTC)
 
@@ -67,9 +68,9 @@ def group_done(infra: Infra, topic: str, group: str) -> bool:
         consumer.close()
 
 
-def test_outcomes_are_stored_and_poison_is_skipped(infra: Infra, launcher: Launcher,
-                                                    own: tuple[str, kafka.Topics],
-                                                    topics: kafka.Topics) -> None:
+def test_outcomes_are_stored_and_poison_goes_to_the_dlq(infra: Infra, launcher: Launcher,
+                                                         own: tuple[str, kafka.Topics],
+                                                         topics: kafka.Topics) -> None:
     site = unique("ingest") + ".example"
     analytics = launcher.start("analytics", {"HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g"),
                                              "HELIOS_KAFKA_TOPIC_PREFIX": own[0]})
@@ -83,7 +84,13 @@ def test_outcomes_are_stored_and_poison_is_skipped(infra: Infra, launcher: Launc
 
     eventually(lambda: len(stored_ids(infra.database_url, ids)) == 40, timeout=30)
     assert analytics.alive
-    assert "skipping undecodable auction outcome" in analytics.log_text()
+    dead = sorted(collect(infra.kafka_bootstrap, topics.auction_outcomes_dlq, 2, linger=1.0),
+                  key=lambda m: m.key() or b"")
+    assert [(m.key(), m.value()) for m in dead] == [(b"poison-1", b"\xff\x00not protobuf"),
+                                                    (b"poison-2", b"")]
+    assert (header(dead[0], "error") or b"").startswith(b"undecodable: not an AuctionOutcome")
+    assert header(dead[1], "error") == b"undecodable: empty payload"
+    assert header(dead[0], "original-topic") == topic.encode()
     rows = {r["bid_request_id"]: r for r in db_fetch(
         infra.database_url, "SELECT * FROM auction_outcomes WHERE site_domain = $1", site)}
     win, loss = rows[f"{site}-1"], rows[f"{site}-3"]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from sqlalchemy.exc import DataError, OperationalError
 
 from helios.analytics.decode import OutcomeRow
@@ -15,8 +16,12 @@ from helios.auction.v1.auction_pb2 import AuctionOutcome
 
 
 class FakeMessage:
-    def __init__(self, partition: int, offset: int, value: bytes | None) -> None:
-        self._partition, self._offset, self._value = partition, offset, value
+    def __init__(self, partition: int, offset: int, value: bytes | None,
+                 key: bytes | None = None) -> None:
+        self._partition, self._offset, self._value, self._key = partition, offset, value, key
+
+    def key(self) -> bytes | None:
+        return self._key
 
     def topic(self) -> str:
         return "t"
@@ -38,7 +43,8 @@ class FakeMessage:
 
 
 class FakeConsumer:
-    def __init__(self) -> None:
+    def __init__(self, events: list[str] | None = None) -> None:
+        self.events = events if events is not None else []
         self.commits: list[list[tuple[str, int, int]]] = []
         self.paused: list[Any] = []
         self.resumed: list[Any] = []
@@ -57,7 +63,24 @@ class FakeConsumer:
         self.resumed.append(partitions)
 
     def commit(self, offsets: list[Any], asynchronous: bool) -> None:
+        self.events.append("commit")
         self.commits.append([(tp.topic, tp.partition, tp.offset) for tp in offsets])
+
+
+class FakeDeadLetters:
+    """Fails ``failures`` times as an unreachable Kafka would, then keeps the messages."""
+
+    def __init__(self, events: list[str], failures: int = 0) -> None:
+        self.events = events
+        self.failures = failures
+        self.kept: list[tuple[int, str]] = []
+
+    def send(self, dead: list[tuple[FakeMessage, str]], timeout: float) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "not acknowledged"))
+        self.events.append("dead letters")
+        self.kept += [(message.offset(), reason) for message, reason in dead]
 
 
 class FlakyStore:
@@ -86,24 +109,24 @@ def payload(request_id: str) -> bytes:
     return message.SerializeToString()
 
 
-def ingestor(consumer: FakeConsumer, store: FlakyStore) -> Ingestor:
-    return Ingestor(consumer, store, "t", batch_size=10, linger_seconds=0.01,  # type: ignore[arg-type]
+def ingestor(consumer: FakeConsumer, store: FlakyStore,
+             dead_letters: FakeDeadLetters | None = None) -> Ingestor:
+    sink = dead_letters or FakeDeadLetters(consumer.events)
+    return Ingestor(consumer, store, sink, "t", batch_size=10, linger_seconds=0.01,  # type: ignore[arg-type]
                     backoff=Backoff(0.001, 0.004))
 
 
 def collected(*messages: FakeMessage) -> Batch:
-    """What the Kafka thread hands over: the messages and their decoded rows."""
-    batch = Batch(list(messages), [])  # type: ignore[arg-type]
-    batch.rows = ingestor(FakeConsumer(), FlakyStore())._decode(batch.messages)
-    return batch
+    """What the Kafka thread hands over: the messages, their decoded rows, the undecodable."""
+    return ingestor(FakeConsumer(), FlakyStore())._decode(list(messages))  # type: ignore[arg-type]
 
 
 async def write(consumer: FakeConsumer, store: FlakyStore, batch: Batch,
-                ahead: Batch | None = None) -> None:
+                ahead: Batch | None = None, dead_letters: FakeDeadLetters | None = None) -> None:
     """Writes ``batch`` while ``ahead`` is the next batch already collected."""
     future: asyncio.Future[Batch] = asyncio.get_running_loop().create_future()
     future.set_result(ahead or Batch())
-    await ingestor(consumer, store)._write(batch, future)
+    await ingestor(consumer, store, dead_letters)._write(batch, future)
 
 
 def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
@@ -130,20 +153,37 @@ async def test_offsets_are_committed_only_after_the_database_accepted_the_batch(
     assert consumer.commits == [[("t", 0, 3)]]
 
 
-async def test_undecodable_messages_are_skipped_but_committed_past() -> None:
+async def test_undecodable_messages_are_dead_lettered_before_their_offsets_are_committed(
+        ) -> None:
     consumer, store = FakeConsumer(), FlakyStore()
+    dead_letters = FakeDeadLetters(consumer.events)
     await write(consumer, store, collected(FakeMessage(0, 0, b"\xff\xff"),
-                                           FakeMessage(0, 1, payload("ok"))))
+                                           FakeMessage(0, 1, payload("ok"))),
+                dead_letters=dead_letters)
     assert store.stored == ["ok"]
+    [(offset, reason)] = dead_letters.kept
+    assert offset == 0 and reason.startswith("undecodable: not an AuctionOutcome")
+    assert consumer.events == ["dead letters", "commit"]
     assert consumer.commits == [[("t", 0, 2)]]
 
 
-async def test_a_row_the_database_refuses_is_isolated_and_the_rest_stored() -> None:
+async def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_stored() -> None:
     consumer, store = FakeConsumer(), FlakyStore(bad_ids=frozenset({"bad"}))
-    await write(consumer, store, collected(*(FakeMessage(0, i, payload(rid))
-                                             for i, rid in enumerate(["a", "bad", "c"]))))
+    dead_letters = FakeDeadLetters(consumer.events)
+    await write(consumer, store, collected(*(FakeMessage(0, i, payload(rid), rid.encode())
+                                             for i, rid in enumerate(["a", "bad", "c"]))),
+                dead_letters=dead_letters)
     assert store.stored == ["a", "c"]
+    assert dead_letters.kept == [(1, "refused by PostgreSQL: numeric field overflow")]
     assert consumer.commits == [[("t", 0, 3)]]
+
+
+async def test_offsets_wait_until_kafka_acknowledged_the_dead_letters() -> None:
+    consumer, store = FakeConsumer(), FlakyStore()
+    dead_letters = FakeDeadLetters(consumer.events, failures=3)
+    await write(consumer, store, collected(FakeMessage(0, 0, b"")), dead_letters=dead_letters)
+    assert dead_letters.kept == [(0, "undecodable: empty payload")]
+    assert consumer.events == ["dead letters", "commit"]
 
 
 async def test_a_long_outage_keeps_retrying_without_committing() -> None:

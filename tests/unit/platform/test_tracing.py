@@ -322,8 +322,8 @@ def test_tracing_on_the_outcome_carries_the_auction_spans_context(
 
 def test_each_stored_outcome_gets_a_consumer_span_child_of_its_traceparent(
         spans: InMemorySpanExporter) -> None:
-    ingestor = Ingestor(cast(Any, None), cast(Any, None), "auction_outcomes", batch_size=10,
-                        linger_seconds=0.01, backoff=Backoff(0.1, 1.0))
+    ingestor = Ingestor(cast(Any, None), cast(Any, None), cast(Any, None), "auction_outcomes",
+                        batch_size=10, linger_seconds=0.01, backoff=Backoff(0.1, 1.0))
     messages = [Message(b"", [("traceparent", TRACEPARENT.encode())]),
                 Message(b"", [], offset=1)]
     ingestor._trace_stored(cast(Any, messages), started_ns=1)
