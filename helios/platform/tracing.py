@@ -9,8 +9,8 @@ On, the exporter is chosen by the standard variable:
 
     OTEL_TRACES_EXPORTER=console   spans as JSON lines, to the file named by HELIOS_TRACES_FILE
                                    (appended to), else stderr (stdout carries the JSON logs)
-    OTEL_TRACES_EXPORTER=otlp      OTLP/gRPC (needs opentelemetry-exporter-otlp-proto-grpc;
-                                   configured by the standard OTEL_EXPORTER_OTLP_* variables)
+    OTEL_TRACES_EXPORTER=otlp      OTLP/gRPC to a collector, configured by the standard
+                                   OTEL_EXPORTER_OTLP_* variables (endpoint, insecure, ...)
     OTEL_TRACES_EXPORTER=none      off, as when unset
 
 The service name is OTEL_SERVICE_NAME, else the service's own. Spans leave through a
@@ -36,7 +36,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.trace import Span, SpanContext, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from helios.platform.settings import Environ, SettingsError, env_choice
+from helios.platform.settings import Environ, env_choice
 
 EXPORTER_VARIABLE = "OTEL_TRACES_EXPORTER"
 FILE_VARIABLE = "HELIOS_TRACES_FILE"
@@ -73,21 +73,16 @@ def use(provider: TracerProvider | None) -> None:
 
 def configure(service: str, env: Environ) -> bool:
     """Turns tracing on when the environment asks for it; returns whether it did. Raises
-    :class:`SettingsError` naming the variable when the asked-for exporter cannot be used."""
+    SettingsError naming the variable for an unknown exporter."""
     global _output
     kind = env_choice(env, EXPORTER_VARIABLE, "none", EXPORTERS)
     if kind == "none":
         return False
     exporter: SpanExporter
     if kind == "otlp":
-        try:
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found,unused-ignore]
-                OTLPSpanExporter,
-            )
-        except ImportError:
-            raise SettingsError(
-                f"{EXPORTER_VARIABLE}=otlp needs the package opentelemetry-exporter-otlp-proto-grpc"
-                " (pip install it, or use console)") from None
+        # Imported only when asked for: it loads grpc and the OTLP protos.
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
         exporter = OTLPSpanExporter()
     else:
         path = env.get(FILE_VARIABLE, "").strip()

@@ -75,12 +75,6 @@ def test_an_unknown_exporter_is_refused_naming_the_variable() -> None:
         tracing.configure("bidder", {"OTEL_TRACES_EXPORTER": "jaeger"})
 
 
-def test_otlp_without_its_package_fails_fast_naming_the_variable_and_package() -> None:
-    with pytest.raises(SettingsError, match=r"OTEL_TRACES_EXPORTER.*opentelemetry-exporter-otlp"):
-        tracing.configure("bidder", {"OTEL_TRACES_EXPORTER": "otlp"})
-    assert not tracing.enabled()
-
-
 def test_console_writes_one_json_span_per_line_to_the_file_on_shutdown(tmp_path: Path) -> None:
     path = tmp_path / "spans.jsonl"
     env = {"OTEL_TRACES_EXPORTER": "console", "HELIOS_TRACES_FILE": str(path),
