@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench proto lint install status
+.PHONY: up down test check bench soak proto lint install status
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -15,6 +15,9 @@ check:     ## static checks only: generated code, buf lint, ruff, mypy
 
 bench:     ## benchmarks with a printed report (bounded time, localhost only)
 	@bash scripts/bench.sh
+
+soak:      ## the mesh under steady traffic (SOAK_MINUTES=5, SOAK_RATE=500), then the exactly-once check
+	@bash scripts/soak.sh
 
 proto:     ## regenerate Python code and the gateway descriptor set from protos/
 	@bash scripts/proto.sh

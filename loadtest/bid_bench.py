@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helios.platform import kafka, settings
+from loadtest.svg import line_chart
 from tests.harness import ROOT, Launcher, Proc, free_port
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -266,43 +267,12 @@ def main() -> None:
                                "helios": [r.__dict__ for r in points],
                                "helios_half": steady.__dict__}, indent=2))
     chart = out.with_suffix(".svg")
-    chart.write_text(throughput_chart({"ceiling": ceiling_points, "helios": points}))
+    chart.write_text(line_chart(
+        "POST /bid through Envoy: throughput by wrk connections",
+        {name: [(r.connections, r.rps) for r in runs]
+         for name, runs in (("ceiling", ceiling_points), ("helios", points))},
+        x_label="wrk connections", y_label="requests/s", x_ticks=args.connections))
     print(f"  raw figures: {out}; throughput by connections: {chart}")
-
-
-def throughput_chart(series: dict[str, list[Result]]) -> str:
-    """An SVG line chart: throughput (y) by wrk connections (x), one line per system."""
-    width, height, left, bottom = 560, 300, 60, 40
-    xs = sorted({r.connections for points in series.values() for r in points})
-    top = max(r.rps for points in series.values() for r in points) * 1.1
-
-    def x(connections: int) -> float:
-        return left + (width - left - 20) * xs.index(connections) / max(len(xs) - 1, 1)
-
-    def y(rps: float) -> float:
-        return height - bottom - (height - bottom - 20) * rps / top
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="11">',
-             f'<line x1="{left}" y1="{y(0)}" x2="{width - 20}" y2="{y(0)}" stroke="#999"/>',
-             f'<text x="{width / 2}" y="{height - 5}" text-anchor="middle">wrk connections'
-             '</text>',
-             f'<text x="12" y="{height / 2}" transform="rotate(-90 12 {height / 2})" '
-             'text-anchor="middle">requests/s</text>']
-    for connections in xs:
-        parts.append(f'<text x="{x(connections)}" y="{y(0) + 15}" text-anchor="middle">'
-                     f'{connections}</text>')
-    for step in range(0, int(top) + 1, 2000):
-        parts.append(f'<text x="{left - 5}" y="{y(step) + 4}" text-anchor="end">{step}</text>')
-    for (name, points), colour in zip(series.items(), ("#888", "#d9480f"), strict=False):
-        line = " ".join(f"{x(r.connections):.1f},{y(r.rps):.1f}" for r in points)
-        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" '
-                     'stroke-width="2"/>')
-        last = points[-1]
-        parts.append(f'<text x="{x(last.connections) - 4}" y="{y(last.rps) - 8}" '
-                     f'text-anchor="end" fill="{colour}">{name}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
 
 
 def wait_healthz(url: str, timeout: float = 30.0) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks, load and soak runs; each is a script (see the Makefile)."""

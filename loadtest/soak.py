@@ -1,0 +1,227 @@
+"""Soak: the whole mesh under steady `POST /bid` traffic for a bounded time, then the check that
+every bid answered 200 is in PostgreSQL exactly once.
+
+The mesh (profiles, bidder, auction, analytics, Envoy) is started for the run on free ports,
+with topics and a database of its own (created, migrated, and removed at the end). vegeta sends
+a constant rate to 127.0.0.1 in 10-second windows; after each window one line shows the
+throughput, latency, errors, each process's resident memory and CPU, and how many bids
+PostgreSQL holds so far. A leak shows as memory that keeps growing; a loss as the final check
+failing (exit status 1).
+
+    python loadtest/soak.py [--minutes 5] [--rate 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helios.analytics.migrate import migrate
+from helios.platform import kafka, settings
+from helios.profiles.seed import run as seed
+from loadtest.bid_bench import tool, wait_healthz
+from loadtest.svg import line_chart
+from tests.harness import ROOT, Launcher, delete_topics
+
+WINDOW_SECONDS = 10
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Window:
+    started_s: float
+    sent: int
+    ok: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    stored: int
+    rss_mb: dict[str, float]
+    cpu_percent: dict[str, float]
+
+
+def plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def sql(url: str, statement: str, *args: object) -> object:
+    conn = await asyncpg.connect(plain(url))
+    try:
+        return await conn.fetchval(statement, *args)
+    finally:
+        await conn.close()
+
+
+def process_stats(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, float]]:
+    """Resident memory (MB) and CPU seconds so far, per process."""
+    rss, cpu = {}, {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        cpu[name] = (int(fields[11]) + int(fields[12])) / TICKS
+        rss[name] = int(fields[21]) * PAGE / 1e6
+    return rss, cpu
+
+
+def targets_file(path: Path, url: str, run: str, window: int, count: int) -> None:
+    with path.open("w") as out:
+        for i in range(count):
+            body = json.dumps({"request_id": f"soak-{run}-{window}-{i}",
+                               "user_id": f"user-{(i * 7919) % 1000 + 1:03d}",
+                               "site": {"domain": f"soak-{run}.example"}})
+            out.write(json.dumps({"method": "POST", "url": f"{url}/bid",
+                                  "header": {"content-type": ["application/json"]},
+                                  "body": base64.b64encode(body.encode()).decode()}) + "\n")
+
+
+def attack(targets: Path, rate: int) -> dict[str, object]:
+    hits = subprocess.run([tool("vegeta"), "attack", "-format=json", f"-targets={targets}",
+                           f"-rate={rate}/s", f"-duration={WINDOW_SECONDS}s", "-timeout=5s"],
+                          capture_output=True, check=True).stdout
+    report: dict[str, object] = json.loads(subprocess.run(
+        [tool("vegeta"), "report", "-type=json"], input=hits, capture_output=True,
+        check=True).stdout)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--rate", type=int, default=500, help="bids per second")
+    args = parser.parse_args()
+    windows = max(1, round(args.minutes * 60 / WINDOW_SECONDS))
+
+    subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), "start"], check=True,
+                   stdout=subprocess.DEVNULL)
+    env = dict(os.environ)
+    run = uuid.uuid4().hex[:8]
+    prefix = f"soak-{run}-"
+    topics = kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
+    bootstrap = settings.kafka_bootstrap(env)
+    base_url = settings.database_url(env)
+    db_name = f"helios_soak_{run}"
+    db_url = base_url.rsplit("/", 1)[0] + "/" + db_name
+    kafka.ensure_topics(bootstrap, topics.partitions())
+    asyncio.run(sql(base_url, f'CREATE DATABASE "{db_name}"'))
+    migrate(db_url)
+    seed(settings.redis_url(env))
+    logs = Path(tempfile.mkdtemp(prefix="helios-soak-"))
+    print(f"soak: {windows} windows of {WINDOW_SECONDS}s at {args.rate} bids/s through Envoy; "
+          f"topics {prefix}*, database {db_name}; logs in {logs}", flush=True)
+
+    launcher = Launcher({**env, "HELIOS_KAFKA_TOPIC_PREFIX": prefix,
+                         "HELIOS_DATABASE_URL": db_url, "HELIOS_LOG_LEVEL": "WARNING"}, logs)
+    results: list[Window] = []
+    ok_total = sent_total = 0
+    try:
+        profiles = launcher.start("profiles")
+        bidder = launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target})
+        launcher.start("auction")
+        analytics = launcher.start("analytics")
+        gateway = launcher.start_gateway([bidder.target], analytics.target)
+        wait_healthz(gateway.url)
+        pids = {p.name: p.popen.pid for p in launcher.started if p.popen is not None}
+        site = f"soak-{run}.example"
+        stored_sql = "SELECT count(*) FROM auction_outcomes WHERE site_domain = $1"
+
+        print(f"  {'time':>5} {'bids/s':>7} {'p50':>8} {'p99':>8} {'errors':>6} {'stored':>8}"
+              f"  RSS MB / CPU %: {', '.join(pids)}", flush=True)
+        started = time.monotonic()
+        _, cpu_before = process_stats(pids)
+        for window in range(windows):
+            with tempfile.NamedTemporaryFile(suffix=".json") as targets:
+                targets_file(Path(targets.name), gateway.url, run, window,
+                             args.rate * WINDOW_SECONDS + 100)
+                window_started = time.monotonic()
+                report = attack(Path(targets.name), args.rate)
+            elapsed = time.monotonic() - window_started
+            rss, cpu = process_stats(pids)
+            codes = report.get("status_codes") or {}
+            assert isinstance(codes, dict)
+            ok = int(codes.get("200", 0))
+            sent = int(str(report["requests"]))
+            ok_total += ok
+            sent_total += sent
+            latencies = report["latencies"]
+            assert isinstance(latencies, dict)
+            stored = int(str(asyncio.run(sql(db_url, stored_sql, site))))
+            result = Window(
+                window_started - started, sent, ok, float(str(report["throughput"])),
+                latencies["50th"] / 1e6, latencies["99th"] / 1e6, stored, rss,
+                {k: (cpu[k] - cpu_before.get(k, 0.0)) / elapsed * 100 for k in cpu})
+            cpu_before = cpu
+            results.append(result)
+            memory = ", ".join(f"{rss[k]:.0f}/{result.cpu_percent[k]:.0f}" for k in rss)
+            minutes, seconds = divmod(int(result.started_s + WINDOW_SECONDS), 60)
+            print(f"  {minutes:>2}:{seconds:02d} {result.rps:>7.0f} {result.p50_ms:>6.1f}ms "
+                  f"{result.p99_ms:>6.1f}ms {sent - ok:>6} {stored:>8}  {memory}", flush=True)
+
+        print("draining: waiting for PostgreSQL to hold every answered bid ...", flush=True)
+        deadline = time.monotonic() + 60
+        stored = 0
+        while time.monotonic() < deadline:
+            stored = int(str(asyncio.run(sql(db_url, stored_sql, site))))
+            if stored >= ok_total:
+                break
+            time.sleep(1)
+        distinct = int(str(asyncio.run(sql(
+            db_url, "SELECT count(DISTINCT bid_request_id) FROM auction_outcomes "
+                    "WHERE site_domain = $1", site))))
+    finally:
+        launcher.stop_all()
+        delete_topics(bootstrap, list(topics.partitions()))
+        asyncio.run(sql(base_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+
+    report_soak(results, sent_total, ok_total, stored, distinct)
+    if not (stored == distinct and ok_total <= stored <= sent_total):
+        raise SystemExit(1)
+
+
+def report_soak(results: list[Window], sent: int, ok: int, stored: int, distinct: int) -> None:
+    first, last = results[0], results[-1]
+    print("\nsummary")
+    print(f"  sent {sent:,}, answered 200: {ok:,}, stored in PostgreSQL: {stored:,} "
+          f"({distinct:,} distinct)")
+    exact = stored == distinct and ok <= stored <= sent
+    print(f"  every answered bid stored exactly once: {'YES' if exact else 'NO'}")
+    p99s = sorted(w.p99_ms for w in results)
+    print(f"  p99 per window: median {p99s[len(p99s) // 2]:.1f} ms, worst {p99s[-1]:.1f} ms")
+    for name in last.rss_mb:
+        print(f"  {name:<10} RSS {first.rss_mb[name]:6.1f} MB after the first window, "
+              f"{last.rss_mb[name]:6.1f} MB after the last")
+    out = ROOT / ".helios" / "bench" / "soak.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([asdict(w) for w in results], indent=2))
+    minutes = [(i + 1) * WINDOW_SECONDS / 60 for i in range(len(results))]
+    (out.with_name("soak-latency.svg")).write_text(line_chart(
+        "Soak: latency per 10 s window",
+        {"p99": list(zip(minutes, [w.p99_ms for w in results], strict=True)),
+         "p50": list(zip(minutes, [w.p50_ms for w in results], strict=True))},
+        x_label="minutes", y_label="ms"))
+    (out.with_name("soak-memory.svg")).write_text(line_chart(
+        "Soak: resident memory per process",
+        {name: list(zip(minutes, [w.rss_mb[name] for w in results], strict=True))
+         for name in last.rss_mb},
+        x_label="minutes", y_label="MB"))
+    print(f"  raw figures: {out}; charts: soak-latency.svg, soak-memory.svg beside it")
+
+
+if __name__ == "__main__":
+    main()
