@@ -22,6 +22,33 @@ all_names() {
 
 running() { [[ -f "$STATE/pids/$1.pid" ]] && kill -0 "$(cat "$STATE/pids/$1.pid")" 2>/dev/null; }
 
+# The gRPC ports (50051-50054, and 50152... for more bidders) lie in Linux's ephemeral range,
+# and the kernel hands out neighbouring ports to outgoing connections (to Kafka, for one): a
+# service then fails to bind its port. Reserved ports are never picked for outgoing connections;
+# reserving needs root (it is the machine's setting until reboot), else we only warn.
+reserve_ports() {  # ports...
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports before wanted
+  before=$(cat "$file" 2>/dev/null) || return 0
+  wanted=$(IFS=,; echo "$*")
+  if { echo "${before:+$before,}$wanted" >"$file"; } 2>/dev/null; then
+    [[ $(cat "$file") != "$before" ]] && echo "reserved ports $wanted (net.ipv4.ip_local_reserved_ports)"
+  else
+    echo "warning: cannot reserve ports $wanted from the ephemeral range (needs root); an outgoing connection may take one"
+  fi
+  return 0
+}
+
+# Fails clearly when something holds the gRPC port a service is about to bind.
+check_port() {  # name, port
+  running "$1" && return 0
+  local held
+  held=$(ss -Htanp "sport = :$2" 2>/dev/null | grep -v TIME-WAIT | head -n 3 || true)
+  [[ -z $held ]] && return 0
+  die "port $2 for $1 is in use:
+$held
+(ports 50051-50054 lie in the ephemeral range $(tr '\t' '-' </proc/sys/net/ipv4/ip_local_port_range), so an outgoing connection may hold it for a while: retry, or move $1 with HELIOS_${1^^}_GRPC_PORT)"
+}
+
 launch() {  # name, command...
   local name=$1; shift
   if running "$name"; then echo "$name already running (pid $(cat "$STATE/pids/$name.pid"))"; return; fi
@@ -44,10 +71,22 @@ stop_one() {
 case "${1:-status}" in
   start)
     targets=()
-    for svc in profiles auction analytics; do launch "$svc" helios serve "$svc"; done
+    declare -A default_ports=([profiles]=50051 [auction]=50053 [analytics]=50054)
+    ports=()
+    for svc in profiles auction analytics; do
+      port_var="HELIOS_${svc^^}_GRPC_PORT"; ports+=("${!port_var:-${default_ports[$svc]}}")
+    done
+    for ((i = 0; i < BIDDERS; i++)); do ports+=("$((BIDDER_PORT + 100 * i))"); done
+    reserve_ports "${ports[@]}"
+    for svc in profiles auction analytics; do
+      port_var="HELIOS_${svc^^}_GRPC_PORT"
+      check_port "$svc" "${!port_var:-${default_ports[$svc]}}"
+      launch "$svc" helios serve "$svc"
+    done
     for ((i = 0; i < BIDDERS; i++)); do
       port=$((BIDDER_PORT + 100 * i))
       targets+=("127.0.0.1:$port")
+      check_port "$(bidder_name "$i")" "$port"
       HELIOS_BIDDER_GRPC_PORT=$port HELIOS_BIDDER_METRICS_PORT=$((BIDDER_METRICS + 100 * i)) \
         launch "$(bidder_name "$i")" helios serve bidder
     done
