@@ -36,6 +36,7 @@ from helios.profiles.seed import run as seed
 from loadtest.bid_bench import tool, wait_healthz
 from loadtest.svg import line_chart
 from tests.harness import ROOT, Launcher, delete_topics
+from tests.integration.analytics.support import plain
 
 WINDOW_SECONDS = 10
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -53,10 +54,6 @@ class Window:
     stored: int
     rss_mb: dict[str, float]
     cpu_percent: dict[str, float]
-
-
-def plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 async def sql(url: str, statement: str, *args: object) -> object:

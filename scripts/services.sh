@@ -71,20 +71,18 @@ stop_one() {
 case "${1:-status}" in
   start)
     targets=()
-    declare -A default_ports=([profiles]=50051 [auction]=50053 [analytics]=50054)
-    ports=()
+    # Each process's gRPC port, derived once: reserved, checked, launched and health-checked.
+    declare -A port_of=([profiles]=${HELIOS_PROFILES_GRPC_PORT:-50051}
+                        [auction]=${HELIOS_AUCTION_GRPC_PORT:-50053}
+                        [analytics]=${HELIOS_ANALYTICS_GRPC_PORT:-50054})
+    for ((i = 0; i < BIDDERS; i++)); do port_of[$(bidder_name "$i")]=$((BIDDER_PORT + 100 * i)); done
+    reserve_ports "${port_of[@]}"
     for svc in profiles auction analytics; do
-      port_var="HELIOS_${svc^^}_GRPC_PORT"; ports+=("${!port_var:-${default_ports[$svc]}}")
-    done
-    for ((i = 0; i < BIDDERS; i++)); do ports+=("$((BIDDER_PORT + 100 * i))"); done
-    reserve_ports "${ports[@]}"
-    for svc in profiles auction analytics; do
-      port_var="HELIOS_${svc^^}_GRPC_PORT"
-      check_port "$svc" "${!port_var:-${default_ports[$svc]}}"
+      check_port "$svc" "${port_of[$svc]}"
       launch "$svc" helios serve "$svc"
     done
     for ((i = 0; i < BIDDERS; i++)); do
-      port=$((BIDDER_PORT + 100 * i))
+      port=${port_of[$(bidder_name "$i")]}
       targets+=("127.0.0.1:$port")
       check_port "$(bidder_name "$i")" "$port"
       HELIOS_BIDDER_GRPC_PORT=$port HELIOS_BIDDER_METRICS_PORT=$((BIDDER_METRICS + 100 * i)) \
@@ -92,8 +90,8 @@ case "${1:-status}" in
     done
     step "waiting for the services' gRPC health checks"
     helios wait-healthy --timeout 60 \
-      "127.0.0.1:${HELIOS_PROFILES_GRPC_PORT:-50051}" "${targets[@]}" \
-      "127.0.0.1:${HELIOS_AUCTION_GRPC_PORT:-50053}" "127.0.0.1:${HELIOS_ANALYTICS_GRPC_PORT:-50054}" \
+      "127.0.0.1:${port_of[profiles]}" "${targets[@]}" \
+      "127.0.0.1:${port_of[auction]}" "127.0.0.1:${port_of[analytics]}" \
       || { for f in "$STATE"/logs/{profiles,bidder*,auction,analytics}.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
     step "rendering and validating the gateway config"
     HELIOS_GATEWAY_BIDDER_TARGETS=$(IFS=,; echo "${targets[*]}") \
