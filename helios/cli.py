@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=SERVICES)
 
-    seed = commands.add_parser("seed-profiles", help="load the demo user profiles into Redis")
+    seed = commands.add_parser("seed-profiles", help="load the demo user profiles that are "
+                                                     "missing into Redis")
     seed.add_argument("--count", type=int, default=1000)
 
     commands.add_parser("create-topics", help="create the Kafka topics that are missing")
@@ -63,7 +64,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         from helios.profiles.seed import run
 
         written = run(redis_url(env), args.count)
-        print(f"seeded {written} demo profiles")
+        print(f"seeded {written} demo profiles ({args.count - written} already there, kept)")
     elif args.command == "create-topics":
         from helios.platform.kafka import Topics, ensure_topics
         from helios.platform.settings import kafka_bootstrap

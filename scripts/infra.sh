@@ -21,7 +21,8 @@
 #               TCP (127.0.0.1 only) needs the password (scram-sha-256); the unix socket in
 #               .helios/postgres/run trusts any local user, e.g. `psql -h .helios/postgres/run
 #               -U postgres` for an administrator session.
-#   Redis       redis://localhost:6379/0   (no persistence: save "" and appendonly no)
+#   Redis       redis://localhost:6379/0   (append-only file, fsync every second: see
+#               docs/profiles.md, "Durability")
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -468,7 +469,7 @@ redis_launch() {
   # shellcheck disable=SC2094
   redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 \
     --dir "$REDIS_DIR" --pidfile "$redis_pidfile" --logfile "$redis_log" \
-    --save '' --appendonly no >>"$redis_log" 2>&1 9>&- ||
+    --appendonly yes --appendfsync everysec --save '' >>"$redis_log" 2>&1 9>&- ||
     fail_with_log "redis: redis-server failed to start" "$redis_log"
 }
 

@@ -19,8 +19,15 @@ from helios.profiles.model import Profile
 
 DEFAULT_COUNT = 1000
 RNG_SEED = 20_240_601
-# Profiles written per MULTI/EXEC: one round trip each, small enough not to stall Redis.
+# Profiles per pipeline: one round trip each, small enough not to stall Redis.
 CHUNK = 500
+# Writes a profile only where the user has none, atomically (a script runs alone in Redis), so
+# a profile changed through the API between the check and the write is never overwritten.
+_WRITE_IF_MISSING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
 
 INTERESTS = ("technology", "sports", "travel", "fashion", "music", "finance", "gaming",
              "food", "automotive", "health", "books", "news")
@@ -74,18 +81,21 @@ def _generated(uid: str, rng: random.Random) -> Profile:
 
 
 def run(redis_url: str, count: int = DEFAULT_COUNT) -> int:
-    """Writes the demo set to Redis, replacing those users' previous interests; running it
-    again changes nothing. Returns how many profiles were written."""
+    """Writes each demo profile whose user has no profile in Redis; a profile that exists (one
+    a user changed through the API, say) is kept as it is. Returns how many were written."""
     profiles = demo_profiles(count)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
+    write_if_missing = client.register_script(_WRITE_IF_MISSING)
+    written = 0
     try:
         for start in range(0, len(profiles), CHUNK):
-            with client.pipeline(transaction=True) as pipe:
+            with client.pipeline(transaction=False) as pipe:
                 for profile in profiles[start:start + CHUNK]:
-                    key = layout.key(profile.user_id)
-                    pipe.delete(key)
-                    pipe.hset(key, mapping=layout.encode(profile.interests))  # type: ignore[arg-type]
-                pipe.execute()
+                    fields = [item for pair in layout.encode(profile.interests).items()
+                              for item in pair]
+                    write_if_missing(keys=[layout.key(profile.user_id)], args=fields,
+                                     client=pipe)
+                written += sum(pipe.execute())
     finally:
         client.close()
-    return len(profiles)
+    return written

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis as sync_redis
 import redis.asyncio as redis
 
 from helios.platform.settings import redis_url
 from helios.profiles import layout
+
+SEED_DB = 9
 
 
 @pytest.fixture
@@ -35,3 +39,16 @@ async def cleanup(client: redis.Redis) -> AsyncIterator[list[str]]:
     yield written
     if written:
         await client.delete(*(layout.key(user_id) for user_id in written))
+
+
+@pytest.fixture
+def seed_url() -> Iterator[str]:
+    """The configured Redis server's database 9, emptied before and after: seeding there
+    cannot disturb the tests that read the session's demo users."""
+    parts = urlsplit(redis_url(os.environ))
+    url = urlunsplit(parts._replace(path=f"/{SEED_DB}"))
+    client = sync_redis.Redis.from_url(url, decode_responses=True)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

@@ -1,33 +1,16 @@
-"""`helios.profiles.seed.run` against the real Redis, in a database of its own (index 9 of the
-configured server) so rewriting demo users cannot disturb other tests reading them."""
+"""`helios.profiles.seed.run` against the real Redis, in a database of its own (the
+``seed_url`` fixture) so rewriting demo users cannot disturb other tests reading them."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 import redis
 
-from helios.platform.settings import redis_url
 from helios.profiles import layout
 from helios.profiles.seed import demo_profiles, run
 from tests.harness import BIN
-
-SEED_DB = 9
-
-
-@pytest.fixture
-def seed_url() -> Iterator[str]:
-    parts = urlsplit(redis_url(os.environ))
-    url = urlunsplit(parts._replace(path=f"/{SEED_DB}"))
-    client = redis.Redis.from_url(url, decode_responses=True)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 def stored(url: str) -> dict[str, dict[str, str]]:
@@ -50,7 +33,7 @@ def test_the_seed_writes_the_whole_demo_set(seed_url: str) -> None:
     assert expected["helios:profile:user-001"] == {"technology": "0.95", "sports": "0.7"}
 
 
-def test_seeding_again_restores_the_demo_users_exactly(seed_url: str) -> None:
+def test_seeding_again_keeps_changed_profiles_and_restores_missing_ones(seed_url: str) -> None:
     run(seed_url, 20)
     client = redis.Redis.from_url(seed_url, decode_responses=True)
     try:
@@ -58,9 +41,12 @@ def test_seeding_again_restores_the_demo_users_exactly(seed_url: str) -> None:
         client.delete("helios:profile:user-002")
     finally:
         client.close()
-    assert run(seed_url, 20) == 20
-    assert stored(seed_url) == {layout.key(p.user_id): layout.encode(p.interests)
-                                for p in demo_profiles(20)}
+
+    assert run(seed_url, 20) == 1
+
+    expected = {layout.key(p.user_id): layout.encode(p.interests) for p in demo_profiles(20)}
+    expected["helios:profile:user-001"]["gaming"] = "0.1"
+    assert stored(seed_url) == expected
 
 
 def test_the_seed_command_runs_it(seed_url: str) -> None:
@@ -68,5 +54,5 @@ def test_the_seed_command_runs_it(seed_url: str) -> None:
                             env={**os.environ, "HELIOS_REDIS_URL": seed_url},
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "seeded 15 demo profiles"
+    assert result.stdout.strip() == "seeded 15 demo profiles (0 already there, kept)"
     assert len(stored(seed_url)) == 15
