@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError
 
+from helios.analytics.models import PRICE_LIMIT
 from helios.auction.v1.auction_pb2 import AuctionOutcome
 
-# NUMERIC(12, 4) holds up to 99,999,999.9999.
-MAX_PRICE = 1e8
+_MAX_PRICE = float(PRICE_LIMIT)
 _TEXT_FIELDS = ("bid_request_id", "user_id", "currency", "winning_interest",
                 "enrichment_reason", "site_domain", "device_type", "page_url")
 
@@ -62,8 +62,8 @@ def decode(payload: bytes | None, fallback_time: datetime) -> OutcomeRow:
         raise Undecodable(f"currency must be a 3-letter code, got {currency!r}")
     for name in ("bid_price", "win_price"):
         price = getattr(outcome, name)
-        if not 0 <= price < MAX_PRICE:  # also False for NaN
-            raise Undecodable(f"{name} must be between 0 and {MAX_PRICE:.0f}, got {price}")
+        if not 0 <= price <= _MAX_PRICE:  # also False for NaN
+            raise Undecodable(f"{name} must be between 0 and {PRICE_LIMIT}, got {price}")
     for name in _TEXT_FIELDS:
         if "\x00" in getattr(outcome, name):
             raise Undecodable(f"{name} contains a NUL character, which PostgreSQL text rejects")

@@ -12,10 +12,19 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from helios.analytics.models import PRICE_LIMIT, PRICE_PLACES
+from helios.platform import validation
 from helios.platform.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# Bounds an OFFSET to 5,000,000 rows (10,000 pages of 500).
+MAX_PAGE = 10_000
+# A filter on a text column matches only what the front door could have stored there.
+_USER_ID = validation.Text(validation.USER_ID.max_length)
+_SITE_DOMAIN = validation.SITE_DOMAIN
+# How much of a malformed value an error message repeats.
+_SHOWN = 64
 ORDER_FIELDS = ("auction_timestamp", "win_price", "bid_price")
 DEFAULT_ORDERING = "-auction_timestamp"
 
@@ -95,8 +104,8 @@ def parse_filters(request: FilterRequest) -> Filters:
         raise InvalidArgument("from", f"must be earlier than to ({start.isoformat()} >= "
                                       f"{end.isoformat()})")
     return Filters(
-        user_id=_text(request.user_id),
-        site_domain=_text(request.site_domain),
+        user_id=_text(_USER_ID, "user_id", request.user_id),
+        site_domain=_text(_SITE_DOMAIN, "site_domain", request.site_domain),
         win_status=parse_bool("win_status", request.win_status),
         enriched=parse_bool("enriched", request.enriched),
         min_price=min_price,
@@ -108,21 +117,26 @@ def parse_filters(request: FilterRequest) -> Filters:
 
 def parse_page(request: PageRequest) -> Page:
     return Page(
-        number=parse_int("page", request.page, default=1, low=1, high=None),
+        number=parse_int("page", request.page, default=1, low=1, high=MAX_PAGE),
         size=parse_int("page_size", request.page_size, default=DEFAULT_PAGE_SIZE, low=1,
                        high=MAX_PAGE_SIZE),
         ordering=parse_ordering(request.ordering),
     )
 
 
-def parse_int(name: str, raw: str, *, default: int, low: int, high: int | None) -> int:
+def parse_bid_request_id(raw: str) -> str:
+    """The id GetOutcome looks up, under the rule the bidder applied when it took the bid."""
+    return validation.REQUEST_ID.check("bid_request_id", raw)
+
+
+def parse_int(name: str, raw: str, *, default: int, low: int, high: int) -> int:
     text = raw.strip()
     if not text:
         return default
-    bounds = f"between {low} and {high}" if high is not None else f"of at least {low}"
-    problem = f"must be an integer {bounds}, got {raw!r}"
-    # int() would also take "1_000" and "+5"; a page number is plain digits.
-    if not text.isascii() or not text.isdigit():
+    problem = f"must be an integer between {low} and {high}, got {_shown(raw)}"
+    # int() would also take "1_000" and "+5"; a page number is plain digits (and few of them:
+    # int() of a very long string is slow).
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(high)):
         raise InvalidArgument(name, problem)
     value = int(text)
     if value < low or (high is not None and value > high):
@@ -138,19 +152,23 @@ def parse_bool(name: str, raw: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InvalidArgument(name, f"must be true or false (or 1 or 0), got {raw!r}")
+    raise InvalidArgument(name, f"must be true or false (or 1 or 0), got {_shown(raw)}")
 
 
 def parse_price(name: str, raw: str) -> Decimal | None:
+    """A bound on what a win is stored as: between 0 and the column's largest value, with at
+    most as many decimal places as it keeps."""
     text = raw.strip()
     if not text:
         return None
-    problem = f"must be a decimal number of at least 0, got {raw!r}"
+    problem = (f"must be a decimal number between 0 and {PRICE_LIMIT} with at most "
+               f"{PRICE_PLACES} decimal places, got {_shown(raw)}")
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise InvalidArgument(name, problem) from None
-    if not value.is_finite() or value < 0:
+    if (not value.is_finite() or not 0 <= value <= PRICE_LIMIT
+            or value != value.quantize(Decimal(1).scaleb(-PRICE_PLACES))):
         raise InvalidArgument(name, problem)
     return value
 
@@ -160,7 +178,7 @@ def parse_instant(name: str, raw: str) -> datetime | None:
     text = raw.strip()
     if not text:
         return None
-    problem = f"must be an RFC 3339 timestamp or a YYYY-MM-DD date, got {raw!r}"
+    problem = f"must be an RFC 3339 timestamp or a YYYY-MM-DD date, got {_shown(raw)}"
     spaced = _SPACE_OFFSET.match(text)
     if spaced:
         text = f"{spaced.group(1)}+{spaced.group(2)}"
@@ -174,7 +192,10 @@ def parse_instant(name: str, raw: str) -> datetime | None:
         raise InvalidArgument(name, problem) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-02:00 is past the last representable instant
+        raise InvalidArgument(name, problem) from None
 
 
 def parse_ordering(raw: str) -> Ordering:
@@ -185,10 +206,17 @@ def parse_ordering(raw: str) -> Ordering:
     field = text.removeprefix("-")
     if field not in ORDER_FIELDS:
         raise InvalidArgument("ordering", f"must be one of {', '.join(ORDER_FIELDS)}, "
-                                          f"optionally prefixed with '-', got {raw!r}")
+                                          f"optionally prefixed with '-', got {_shown(raw)}")
     return Ordering(field, descending)
 
 
-def _text(raw: str) -> str | None:
-    text = raw.strip()
-    return text or None
+def _text(rule: validation.Text, name: str, raw: str) -> str | None:
+    # ASCII whitespace only: str.strip() would also take U+0085 and U+2028, which the rule
+    # refuses anywhere in an id.
+    text = raw.strip(" \t\r\n")
+    return rule.check(name, text) or None
+
+
+def _shown(raw: str) -> str:
+    """``raw`` quoted for an error message, cut short if long."""
+    return repr(raw) if len(raw) <= _SHOWN else repr(raw[:_SHOWN]) + "..."

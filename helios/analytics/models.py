@@ -28,8 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-PRICE = Numeric(12, 4)
-SUM = Numeric(20, 4)
+PRICE_PLACES = 4
+PRICE = Numeric(12, PRICE_PLACES)
+# The largest value PRICE holds.
+PRICE_LIMIT = Decimal("99999999.9999")
+SUM = Numeric(20, PRICE_PLACES)
 
 
 class Base(DeclarativeBase):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from helios.analytics import convert
-from helios.analytics.filters import parse_filters, parse_page
+from helios.analytics.filters import parse_bid_request_id, parse_filters, parse_page
 from helios.analytics.queries import OutcomeQueries
 from helios.analytics.v1 import analytics_pb2 as pb
 from helios.analytics.v1.analytics_pb2_grpc import AnalyticsServiceServicer
@@ -43,4 +43,5 @@ class AnalyticsServicer(AnalyticsServiceServicer):
 
     async def GetOutcome(self, request: pb.GetOutcomeRequest,
                          context: Context) -> OutcomeMessage:
-        return convert.outcome_message(await self._queries.get(request.bid_request_id))
+        outcome = await self._queries.get(parse_bid_request_id(request.bid_request_id))
+        return convert.outcome_message(outcome)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from helios.bidder.v1.bidder_pb2 import SubmitBidRequest
+from helios.platform import validation
 from helios.platform.errors import InvalidArgument
 
-MAX_ID_LENGTH = 128
 TMAX_LOW_MS = 1
 TMAX_HIGH_MS = 1000
 
@@ -33,8 +33,8 @@ class BidRequest:
 
 def validate(request: SubmitBidRequest, now_ns: int) -> BidRequest:
     """Checks ``request``; ``now_ns`` (ns since the epoch) stands in for a missing timestamp."""
-    request_id = _check_id("request_id", request.request_id)
-    user_id = _check_id("user_id", request.user_id)
+    request_id = validation.REQUEST_ID.check("request_id", request.request_id)
+    user_id = validation.USER_ID.check("user_id", request.user_id)
     timestamp_ns = _check_timestamp(request.timestamp) if request.timestamp else now_ns
     tmax_ms: int | None = None
     if request.HasField("tmax"):
@@ -42,26 +42,26 @@ def validate(request: SubmitBidRequest, now_ns: int) -> BidRequest:
         if not TMAX_LOW_MS <= tmax_ms <= TMAX_HIGH_MS:
             raise InvalidArgument(
                 "tmax", f"must be between {TMAX_LOW_MS} and {TMAX_HIGH_MS} ms, got {tmax_ms}")
-    # The flat fields win when both forms are sent: they are the documented ones.
+    # The flat fields win when both forms are sent: they are the documented ones. Each is
+    # checked under the name the exchange used, since these are stored with the outcome.
     return BidRequest(
         request_id=request_id,
         user_id=user_id,
         timestamp_ns=timestamp_ns,
-        device_type=request.device_type or request.device.type,
-        page_url=request.page_url or request.site.page,
-        site_domain=request.site.domain,
+        device_type=_either(validation.DEVICE_TYPE, "device_type", request.device_type,
+                            "device.type", request.device.type),
+        page_url=_either(validation.PAGE_URL, "page_url", request.page_url,
+                         "site.page", request.site.page),
+        site_domain=validation.SITE_DOMAIN.check("site.domain", request.site.domain),
         tmax_ms=tmax_ms,
     )
 
 
-def _check_id(field: str, value: str) -> str:
-    if not value:
-        raise InvalidArgument(field, "is required")
-    if not value.strip():
-        raise InvalidArgument(field, "must not be blank")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidArgument(field, f"must be at most {MAX_ID_LENGTH} characters")
-    return value
+def _either(rule: validation.Text, flat: str, flat_value: str, nested: str,
+            nested_value: str) -> str:
+    if flat_value:
+        return rule.check(flat, flat_value)
+    return rule.check(nested, nested_value)
 
 
 def _check_timestamp(value: str) -> int:

@@ -1,6 +1,11 @@
 """The one server interceptor every service gets: request ids into the logs, metrics per call,
 :class:`~helios.platform.errors.HeliosError` mapped to its gRPC status, and (when tracing is on)
-a SERVER span per call continuing the caller's ``traceparent``."""
+a SERVER span per call continuing the caller's ``traceparent``.
+
+What a caller sees of a failure is decided here alone: an undecodable request is
+INVALID_ARGUMENT naming the field (:mod:`helios.platform.wire`), never grpc's own "Unexpected
+<class 'DecodeError'>" text; a bug is INTERNAL "internal error" with the request id to quote,
+and its traceback goes to the log only."""
 
 from __future__ import annotations
 
@@ -11,9 +16,10 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf import descriptor_pool
 from opentelemetry import trace
 
-from helios.platform import errors, tracing
+from helios.platform import errors, tracing, wire
 from helios.platform import logging as hlog
 from helios.platform.metrics import GRPC_HANDLED, GRPC_SECONDS
 
@@ -44,11 +50,47 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             observed = _traced(method, observed)
         wrapped = grpc.unary_unary_rpc_method_handler(
             observed,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer, method),
             response_serializer=handler.response_serializer,
         )
         self._wrapped[method] = wrapped
         return wrapped
+
+
+class _Undecodable:
+    """What :func:`_tolerant` hands on instead of a request that does not parse."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None,
+              method: str) -> Callable[[bytes], Any] | None:
+    """``deserialize``, returning an :class:`_Undecodable` instead of raising: grpc would
+    answer a parse failure itself, with Python's exception text as the message."""
+    if deserialize is None:
+        return None
+    parse_bytes = deserialize
+
+    def parse(data: bytes) -> Any:
+        try:
+            return parse_bytes(data)
+        except Exception:
+            return _Undecodable(_explain(method, data))
+
+    return parse
+
+
+def _explain(method: str, data: bytes) -> str:
+    """Why ``data`` is not the request of ``/package.Service/Method``."""
+    try:
+        request_type = descriptor_pool.Default().FindMethodByName(
+            method.lstrip("/").replace("/", ".")).input_type
+    except KeyError:
+        return "the request cannot be decoded"
+    return wire.explain(request_type, data)
 
 
 def _observe(method: str, inner: Handler) -> Handler:
@@ -58,8 +100,11 @@ def _observe(method: str, inner: Handler) -> Handler:
 
     async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
-        token = hlog.request_id.set(_request_id(context))
+        request_id = _request_id(context)
+        token = hlog.request_id.set(request_id)
         try:
+            if type(request) is _Undecodable:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
             response = await inner(request, context)
         except errors.HeliosError as exc:
             GRPC_HANDLED.labels(name, exc.code.name).inc()
@@ -70,7 +115,7 @@ def _observe(method: str, inner: Handler) -> Handler:
         except Exception:
             log.exception("unhandled error in %s", method)
             GRPC_HANDLED.labels(name, "INTERNAL").inc()
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            await context.abort(grpc.StatusCode.INTERNAL, _internal_error(request_id))
         else:
             ok.inc()
             return response
@@ -100,6 +145,10 @@ def _traced(method: str, inner: Handler) -> Handler:
                 span.set_attribute("rpc.grpc.status_code", _code_value(context))
 
     return handle
+
+
+def _internal_error(request_id: str) -> str:
+    return f"internal error (request id {request_id})" if request_id else "internal error"
 
 
 def _code_value(context: grpc.aio.ServicerContext[Any, Any]) -> int:

@@ -8,25 +8,17 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 
+from helios.platform import validation
 from helios.platform.errors import InvalidArgument
 from helios.profiles.model import Profile
 
-MAX_USER_ID_LENGTH = 128
-MAX_INTEREST_NAME_LENGTH = 128
 MAX_INTERESTS = 256
 # One BatchGet is one Redis round trip and one reply; this keeps both bounded.
 MAX_BATCH_SIZE = 1000
 
 
 def check_user_id(user_id: str, field: str = "user_id") -> str:
-    if not user_id:
-        raise InvalidArgument(field, "is required")
-    if not user_id.strip():
-        raise InvalidArgument(field, "must not be blank")
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        raise InvalidArgument(
-            field, f"must be at most {MAX_USER_ID_LENGTH} characters, got {len(user_id)}")
-    return user_id
+    return validation.USER_ID.check(field, user_id)
 
 
 def check_user_ids(user_ids: Sequence[str], field: str = "user_ids") -> list[str]:
@@ -51,11 +43,7 @@ def check_profile(user_id: str, interests: Mapping[str, float],
                               f"must hold at most {MAX_INTERESTS} interests, got {len(interests)}")
     for name, score in interests.items():
         where = f"{field}.interests[{json.dumps(name)}]"
-        if not name.strip():
-            raise InvalidArgument(where, "interest name must not be blank")
-        if len(name) > MAX_INTEREST_NAME_LENGTH:
-            raise InvalidArgument(where, f"interest name must be at most "
-                                         f"{MAX_INTEREST_NAME_LENGTH} characters, got {len(name)}")
+        validation.INTEREST_NAME.check(where, name)
         if not math.isfinite(score):
             raise InvalidArgument(where, f"score must be a finite number, got {score}")
         if not 0.0 <= score <= 1.0:

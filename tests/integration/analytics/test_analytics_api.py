@@ -210,18 +210,20 @@ def test_an_unknown_id_is_not_found(stub: AnalyticsServiceStub) -> None:
     assert caught.value.details() == "no outcome with bid_request_id 'no-such-id'"
 
 
+PRICE_PROBLEM = ("{name}: must be a decimal number between 0 and 99999999.9999 with at most 4 "
+                 "decimal places, got {raw}")
 BAD = [
     ({"page_size": "abc"}, "page_size: must be an integer between 1 and 500, got 'abc'"),
     ({"page_size": "501"}, "page_size: must be an integer between 1 and 500, got '501'"),
-    ({"page": "0"}, "page: must be an integer of at least 1, got '0'"),
+    ({"page": "0"}, "page: must be an integer between 1 and 10000, got '0'"),
     ({"ordering": "-price"}, "ordering: must be one of auction_timestamp, win_price, bid_price, "
                              "optionally prefixed with '-', got '-price'"),
 ]
 BAD_FILTERS = [
     ({"win_status": "maybe"}, "win_status: must be true or false (or 1 or 0), got 'maybe'"),
     ({"enriched": "yes"}, "enriched: must be true or false (or 1 or 0), got 'yes'"),
-    ({"min_price": "cheap"}, "min_price: must be a decimal number of at least 0, got 'cheap'"),
-    ({"max_price": "-1"}, "max_price: must be a decimal number of at least 0, got '-1'"),
+    ({"min_price": "cheap"}, PRICE_PROBLEM.format(name="min_price", raw="'cheap'")),
+    ({"max_price": "-1"}, PRICE_PROBLEM.format(name="max_price", raw="'-1'")),
     ({"min_price": "2", "max_price": "1"}, "min_price: must not be greater than max_price (2 > 1)"),
     ({"from": "yesterday"}, "from: must be an RFC 3339 timestamp or a YYYY-MM-DD date, "
                             "got 'yesterday'"),
@@ -229,6 +231,9 @@ BAD_FILTERS = [
                            "got '2026-02-30'"),
     ({"from": "2026-03-02", "to": "2026-03-01"},
      "from: must be earlier than to (2026-03-02T00:00:00+00:00 >= 2026-03-01T00:00:00+00:00)"),
+    ({"user_id": "user\x00"},
+     "user_id: must hold printable characters only, got U+0000 at position 4"),
+    ({"site_domain": "x" * 254}, "site_domain: must be at most 253 characters, got 254"),
 ]
 
 

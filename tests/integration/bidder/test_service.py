@@ -158,7 +158,8 @@ def test_kafka_down_fails_the_bid_unavailable_within_the_deadline(
 @pytest.mark.parametrize(("fields", "message"), [
     ({"user_id": "user-001"}, "request_id: is required"),
     ({"request_id": "r", "user_id": "   "}, "user_id: must not be blank"),
-    ({"request_id": "r", "user_id": "u" * 129}, "user_id: must be at most 128 characters"),
+    ({"request_id": "r", "user_id": "u" * 129},
+     "user_id: must be at most 128 characters, got 129"),
     ({"request_id": "r", "user_id": "u", "timestamp": "yesterday"},
      "timestamp: must be RFC 3339, got 'yesterday'"),
     ({"request_id": "r", "user_id": "u", "tmax": 0}, "tmax: must be between 1 and 1000 ms, got 0"),

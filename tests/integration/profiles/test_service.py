@@ -118,10 +118,12 @@ def test_upsert_replaces_the_previous_interests(stub: ProfileServiceStub, new_us
     (None, {"x": math.nan}, 'profile.interests["x"]: score must be a finite number, got nan'),
     (None, {"x": -math.inf},
      'profile.interests["x"]: score must be a finite number, got -inf'),
-    (None, {"": 0.5}, 'profile.interests[""]: interest name must not be blank'),
-    (None, {" ": 0.5}, 'profile.interests[" "]: interest name must not be blank'),
-    (None, {"n" * 129: 0.5}, f'profile.interests["{"n" * 129}"]: interest name must be at '
-                                f"most 128 characters, got 129"),
+    (None, {"": 0.5}, 'profile.interests[""]: is required'),
+    (None, {" ": 0.5}, 'profile.interests[" "]: must not be blank'),
+    (None, {"n" * 129: 0.5}, f'profile.interests["{"n" * 129}"]: must be at most 128 '
+                                f"characters, got 129"),
+    (None, {"a\x00": 0.5}, 'profile.interests["a\\u0000"]: must hold printable characters '
+                           'only, got U+0000 at position 1'),
     (None, {f"i{n}": 0.5 for n in range(257)},
      "profile.interests: must hold at most 256 interests, got 257"),
 ])

@@ -1,7 +1,9 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helios.analytics.filters import Filters, Ordering, Page, parse_filters, parse_page
 from helios.analytics.v1 import analytics_pb2 as pb
@@ -54,10 +56,18 @@ def test_prices(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["min_price", "max_price"])
-@pytest.mark.parametrize("raw", ["abc", "-1", "NaN", "inf", "1,5", "1e"])
+@pytest.mark.parametrize("raw", ["abc", "-1", "NaN", "inf", "1,5", "1e", "1e308",
+                                 "100000000", "0.00001", "1e-999999"])
 def test_bad_prices_name_the_parameter(name: str, raw: str) -> None:
-    assert error(filters, **{name: raw}) == \
-        f"{name}: must be a decimal number of at least 0, got {raw!r}"
+    assert error(filters, **{name: raw}) == (
+        f"{name}: must be a decimal number between 0 and 99999999.9999 with at most 4 decimal "
+        f"places, got {raw!r}")
+
+
+@pytest.mark.parametrize("name", ["min_price", "max_price"])
+def test_prices_up_to_the_stored_range_are_accepted(name: str) -> None:
+    assert getattr(filters(**{name: "99999999.9999"}), name) == Decimal("99999999.9999")
+    assert getattr(filters(**{name: "1E+2"}), name) == Decimal(100)
 
 
 def test_min_price_above_max_price_is_refused() -> None:
@@ -99,9 +109,15 @@ def test_page(raw: str, value: int) -> None:
     assert page(page=raw).number == value
 
 
-@pytest.mark.parametrize("raw", ["0", "-1", "abc", "1.5", "+2", "1_0", "٣"])
+@pytest.mark.parametrize("raw", ["0", "-1", "abc", "1.5", "+2", "1_0", "٣", "10001",
+                                 "99999999999999999999"])
 def test_bad_page(raw: str) -> None:
-    assert error(page, page=raw) == f"page: must be an integer of at least 1, got {raw!r}"
+    assert error(page, page=raw) == f"page: must be an integer between 1 and 10000, got {raw!r}"
+
+
+def test_a_long_bad_value_is_shown_cut_short() -> None:
+    assert error(page, page="9" * 100) == (
+        f"page: must be an integer between 1 and 10000, got {'9' * 64!r}...")
 
 
 @pytest.mark.parametrize(("raw", "value"), [("1", 1), ("500", 500), ("25", 25)])
@@ -148,3 +164,30 @@ def test_every_request_type_with_filters_is_parsed_alike() -> None:
 def test_wins_only_keeps_the_other_filters() -> None:
     got = filters(user_id="u", win_status="false", min_price="1").with_wins_only()
     assert (got.user_id, got.win_status, got.min_price) == ("u", True, Decimal(1))
+
+
+# ---- properties: whatever the query string holds, typed filters in range or a named 400 ----
+
+PARAMETERS = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price",
+              "from", "to", "page", "page_size", "ordering")
+values = st.one_of(st.text(max_size=80), st.sampled_from(
+    ["1e308", "-0", "0.00001", "99999999.9999", "9" * 50, "9999-12-31T23:59:59-23:59",
+     "0001-01-01T00:00:00+23:59", "2026-05-01", " 5 ", "\x00", "NaN", "-inf", "1_000"]))
+
+
+@given(st.dictionaries(st.sampled_from(PARAMETERS), values))
+def test_any_parameters_parse_in_range_or_are_refused_naming_one(raw: dict[str, str]) -> None:
+    request = pb.ListOutcomesRequest(**raw)
+    try:
+        got, paged = parse_filters(request), parse_page(request)
+    except InvalidArgument as exc:
+        assert exc.field in PARAMETERS, exc
+        return
+    for price in (got.min_price, got.max_price):
+        assert price is None or Decimal(0) <= price <= Decimal("99999999.9999")
+    for instant in (got.start, got.end):
+        assert instant is None or instant.utcoffset() == timedelta(0)
+    for text in (got.user_id, got.site_domain):
+        assert text is None or (text.isprintable() and len(text) <= 253)
+    assert 1 <= paged.number <= 10_000 and 1 <= paged.size <= 500
+    assert paged.offset < 2**63

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helios.bidder.v1.bidder_pb2 import Device, Site, SubmitBidRequest
 from helios.bidder.validation import BidRequest, validate
@@ -40,7 +42,8 @@ def test_ids_must_not_be_blank(field: str, blank: str) -> None:
 @pytest.mark.parametrize("field", ["request_id", "user_id"])
 def test_ids_are_at_most_128_characters(field: str) -> None:
     assert validate(request(**{field: "é" * 128}), NOW)
-    assert rejected(request(**{field: "x" * 129})) == f"{field}: must be at most 128 characters"
+    assert rejected(request(**{field: "x" * 129})) == \
+        f"{field}: must be at most 128 characters, got 129"
 
 
 def test_request_id_is_checked_before_user_id() -> None:
@@ -96,3 +99,34 @@ def test_flat_fields_win_over_nested_ones() -> None:
                            device=Device(type="mobile")), NOW)
     assert (bid.site_domain, bid.page_url, bid.device_type) == (
         "news.example", "https://flat.example/", "desktop")
+
+
+# ---- properties: whatever arrives, the answer is a storable request or a named refusal ----
+
+FIELDS = ("request_id", "user_id", "timestamp", "device_type", "page_url", "site.domain",
+          "site.page", "device.type", "tmax")
+any_text = st.text(max_size=300)
+
+
+@given(request_id=any_text, user_id=any_text, timestamp=any_text, device_type=any_text,
+       page_url=any_text, domain=any_text, page=any_text, device_type_nested=any_text,
+       tmax=st.none() | st.integers(min_value=-2**31, max_value=2**31 - 1))
+def test_any_request_is_valid_and_storable_or_refused_naming_a_field(
+        request_id: str, user_id: str, timestamp: str, device_type: str, page_url: str,
+        domain: str, page: str, device_type_nested: str, tmax: int | None) -> None:
+    message = SubmitBidRequest(request_id=request_id, user_id=user_id, timestamp=timestamp,
+                               device_type=device_type, page_url=page_url,
+                               site=Site(domain=domain, page=page),
+                               device=Device(type=device_type_nested))
+    if tmax is not None:
+        message.tmax = tmax
+    try:
+        bid = validate(message, NOW)
+    except InvalidArgument as exc:
+        assert exc.field in FIELDS, exc
+        return
+    for text, limit in ((bid.request_id, 128), (bid.user_id, 128), (bid.site_domain, 253),
+                        (bid.device_type, 64), (bid.page_url, 4096)):
+        assert len(text) <= limit and text.isprintable() and "\x00" not in text
+    assert bid.request_id.strip() and bid.user_id.strip()
+    assert bid.tmax_ms is None or 1 <= bid.tmax_ms <= 1000

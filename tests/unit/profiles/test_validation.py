@@ -69,10 +69,15 @@ def test_a_valid_profile_comes_back_as_a_profile() -> None:
     ("u", {"x": -0.01}, 'profile.interests["x"]: score must be between 0 and 1, got -0.01'),
     ("u", {"x": math.nan}, 'profile.interests["x"]: score must be a finite number, got nan'),
     ("u", {"x": math.inf}, 'profile.interests["x"]: score must be a finite number, got inf'),
-    ("u", {"ok": 0.5, "": 0.5}, 'profile.interests[""]: interest name must not be blank'),
-    ("u", {"  ": 0.5}, 'profile.interests["  "]: interest name must not be blank'),
+    ("u", {"ok": 0.5, "": 0.5}, 'profile.interests[""]: is required'),
+    ("u", {"  ": 0.5}, 'profile.interests["  "]: must not be blank'),
     ("u", {"n" * 129: 0.5},
-     f'profile.interests["{"n" * 129}"]: interest name must be at most 128 characters, got 129'),
+     f'profile.interests["{"n" * 129}"]: must be at most 128 characters, got 129'),
+    ("u", {"a\x00b": 0.5},
+     'profile.interests["a\\u0000b"]: must hold printable characters only, got U+0000 at '
+     'position 1'),
+    ("u\u200b", {"a": 0.5},
+     "profile.user_id: must hold printable characters only, got U+200B at position 1"),
     ("u", {f"i{n}": 0.5 for n in range(257)},
      "profile.interests: must hold at most 256 interests, got 257"),
 ])
