@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench soak proto lint install status
+.PHONY: up down test check bench soak fuzz proto lint install status
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -18,6 +18,9 @@ bench:     ## benchmarks with a printed report (bounded time, localhost only)
 
 soak:      ## the mesh under steady traffic (SOAK_MINUTES=5, SOAK_RATE=500), then the exactly-once check
 	@bash scripts/soak.sh
+
+fuzz:      ## the long hostile-input run: generated requests and Schemathesis through the gateway
+	@bash scripts/fuzz.sh
 
 proto:     ## regenerate Python code and the gateway descriptor set from protos/
 	@bash scripts/proto.sh

@@ -5,6 +5,8 @@
     helios create-topics
     helios migrate
     helios render-gateway [--out PATH] [--no-validate]
+    helios credentials
+    helios token [--seconds N] [--subject NAME]
     helios wait-healthy TARGET [TARGET ...] [--timeout S]
 
 Settings come from environment variables (see docs/CONVENTIONS.md); a missing or malformed one
@@ -43,6 +45,13 @@ def main(argv: list[str] | None = None) -> None:
     gateway.add_argument("--out", type=Path, default=Path(".helios/envoy.yaml"))
     gateway.add_argument("--no-validate", action="store_true",
                          help="skip `envoy --mode validate`")
+
+    commands.add_parser("credentials", help="make the local gateway's TLS certificate and "
+                                           "token signing key, where missing")
+    token = commands.add_parser("token", help="print a bearer token the local gateway accepts")
+    token.add_argument("--seconds", type=int, default=24 * 3600,
+                       help="how long it is valid (default: a day)")
+    token.add_argument("--subject", default="local-user", help="the token's sub claim")
 
     wait = commands.add_parser("wait-healthy", help="wait until gRPC health checks say SERVING")
     wait.add_argument("targets", nargs="+", help="host:port")
@@ -85,6 +94,21 @@ def _dispatch(args: argparse.Namespace) -> None:
         if not args.no_validate:
             render.validate(path)
         print(f"wrote {path}")
+    elif args.command == "credentials":
+        from helios.gateway import credentials
+        from helios.gateway.settings import GatewaySettings
+
+        for path in credentials.ensure(GatewaySettings.from_env(env)):
+            print(f"wrote {path}")
+    elif args.command == "token":
+        from helios.gateway import credentials
+        from helios.gateway.settings import GatewaySettings
+
+        try:
+            print(credentials.token(GatewaySettings.from_env(env), seconds=args.seconds,
+                                    subject=args.subject))
+        except FileNotFoundError as exc:
+            sys.exit(f"helios: {exc}")
     elif args.command == "wait-healthy":
         _wait_healthy(args.targets, args.timeout)
 

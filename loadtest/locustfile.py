@@ -8,7 +8,9 @@ gRPC straight to a bidder. Localhost only; always run with a time limit.
         --headless -u 50 -r 10 -t 30s --host http://localhost:8080 GrpcBidder
 
 Users are drawn from the seeded demo set (user-001 ... user-1000) plus unknown ones, so every
-price tier and the no-profile path are exercised.
+price tier and the no-profile path are exercised. The stats task carries a bearer token from the
+local gateway's signing key (as `helios token` does), and is rare: the gateway allows one client
+address 50 API requests a second.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import grpc
 from locust import HttpUser, User, between, task
 
 from helios.bidder.v1 import bidder_pb2, bidder_pb2_grpc
+from helios.gateway import credentials
+from helios.gateway.settings import GatewaySettings
 
 SITES = ("news.example", "sports.example", "recipes.example", "tech.example")
 
@@ -39,7 +43,11 @@ class HttpBidder(HttpUser):
 
     wait_time = between(0.01, 0.05)
 
-    @task(20)
+    def on_start(self) -> None:
+        token = credentials.token(GatewaySettings.from_env(os.environ))
+        self._auth = {"authorization": f"Bearer {token}"}
+
+    @task(200)
     def bid(self) -> None:
         with self.client.post("/bid", json=bid_fields(), name="POST /bid",
                               catch_response=True) as reply:
@@ -48,7 +56,8 @@ class HttpBidder(HttpUser):
 
     @task(1)
     def stats(self) -> None:
-        self.client.get("/api/outcomes/stats", name="GET /api/outcomes/stats")
+        self.client.get("/api/outcomes/stats", name="GET /api/outcomes/stats",
+                        headers=self._auth)
 
 
 class GrpcBidder(User):

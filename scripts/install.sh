@@ -41,6 +41,7 @@ go_tools=(
   "github.com/bufbuild/buf/cmd/buf@v1.75.0"
   "helm.sh/helm/v3/cmd/helm@v3.22.0"
   "github.com/tsenart/vegeta/v12@v12.12.0"
+  "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v2.33.0"
 )
 mkdir -p "$TOOLS_BIN"
 for mod in "${go_tools[@]}"; do

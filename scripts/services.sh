@@ -93,6 +93,8 @@ case "${1:-status}" in
       "127.0.0.1:${port_of[profiles]}" "${targets[@]}" \
       "127.0.0.1:${port_of[auction]}" "127.0.0.1:${port_of[analytics]}" \
       || { for f in "$STATE"/logs/{profiles,bidder*,auction,analytics}.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
+    step "the gateway's local credentials (TLS certificate, token signing key), where missing"
+    helios credentials
     step "rendering and validating the gateway config"
     HELIOS_GATEWAY_BIDDER_TARGETS=$(IFS=,; echo "${targets[*]}") \
       helios render-gateway --out "$STATE/envoy.yaml"

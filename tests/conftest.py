@@ -102,7 +102,11 @@ def mesh(infra: Infra, service_env: dict[str, str], log_dir: Path) -> Iterator[M
         bidder = start.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target})
         auction = start.start("auction")
         analytics = start.start("analytics")
-        gateway = start.start_gateway([bidder.target], analytics.target)
+        # Every test sends from 127.0.0.1: one client to the per-address limit on /api, which
+        # tests/integration/gateway/test_security.py checks with limits of its own.
+        gateway = start.start_gateway([bidder.target], analytics.target,
+                                      {"HELIOS_GATEWAY_API_RATE": "100000",
+                                       "HELIOS_GATEWAY_API_BURST": "100000"})
         yield Mesh(profiles, bidder, auction, analytics, gateway, infra)
 
 

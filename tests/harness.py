@@ -20,9 +20,12 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from helios.gateway.settings import GatewaySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -126,14 +129,40 @@ class ServiceProcess(Proc):
 
 @dataclass
 class Gateway(Proc):
-    """Envoy with the rendered Helios gateway config."""
+    """Envoy with the rendered Helios gateway config, and its settings (credentials
+    included), so a test can mint the tokens and trust the certificate it was given."""
 
     port: int = 0
     admin_port: int = 0
+    settings: GatewaySettings | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        assert self.settings is not None
+        return f"https://localhost:{self.settings.tls_port}"
+
+    @property
+    def ca(self) -> Path:
+        """The local CA that signed the HTTPS listener's certificate."""
+        from helios.gateway import credentials
+
+        assert self.settings is not None
+        return credentials.ca_path(self.settings)
+
+    def token(self, **claims: Any) -> str:
+        """A bearer token this gateway accepts (see helios.gateway.credentials.token)."""
+        from helios.gateway import credentials
+
+        assert self.settings is not None
+        return credentials.token(self.settings, **claims)
+
+    def auth(self, **claims: Any) -> dict[str, str]:
+        """The header that carries :meth:`token`."""
+        return {"authorization": f"Bearer {self.token(**claims)}"}
 
     @property
     def admin_url(self) -> str:
@@ -180,16 +209,20 @@ class Launcher:
 
     def start_gateway(self, bidder_targets: list[str], analytics_target: str,
                       env: Mapping[str, str] | None = None) -> Gateway:
-        from helios.gateway import render
-        from helios.gateway.settings import GatewaySettings
+        """Envoy on free ports (HTTP, HTTPS, admin), with credentials of this launcher's own
+        (a local CA, a certificate and a token signing key, made once under its log dir)."""
+        from helios.gateway import credentials, render
 
         port, admin_port = free_port(), free_port()
         gateway_env = {**self.base_env, "HELIOS_GATEWAY_PORT": str(port),
                        "HELIOS_GATEWAY_ADMIN_PORT": str(admin_port),
+                       "HELIOS_GATEWAY_TLS_PORT": str(free_port()),
+                       "HELIOS_STATE_DIR": str(self.log_dir / "gateway-state"),
                        "HELIOS_GATEWAY_BIDDER_TARGETS": ",".join(bidder_targets),
                        "HELIOS_GATEWAY_ANALYTICS_TARGET": analytics_target, **(env or {})}
-        config = render.write(GatewaySettings.from_env(gateway_env),
-                              self.log_dir / f"envoy-{port}.yaml")
+        settings = GatewaySettings.from_env(gateway_env)
+        credentials.ensure(settings)
+        config = render.write(settings, self.log_dir / f"envoy-{port}.yaml")
         proc = Gateway(
             name="envoy",
             argv=[str(BIN / "envoy"), "-c", str(config), "--use-dynamic-base-id",
@@ -198,6 +231,7 @@ class Launcher:
             log_path=self.log_dir / f"envoy-{port}.log",
             port=port,
             admin_port=admin_port,
+            settings=settings,
         )
         proc.spawn()
         self.started.append(proc)

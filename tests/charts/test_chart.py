@@ -105,3 +105,34 @@ def test_schema_rejects_unknown_keys() -> None:
                              "components.bidder.replica=3"], capture_output=True, text=True)
     assert result.returncode != 0
     assert "additional properties 'replica' not allowed" in result.stderr
+
+
+def test_the_gateway_serves_https_and_checks_tokens_with_the_jwks_secret() -> None:
+    docs = render()
+    pod = by_kind(docs, "Deployment")["rel-helios-gateway"]["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["initContainers"][0]["env"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+
+    assert env["HELIOS_GATEWAY_TLS_PORT"] == "8443"
+    assert env["HELIOS_GATEWAY_AUTH"] == "true"
+    assert volumes["tls"]["secret"]["secretName"] == "rel-helios-gateway-tls"
+    assert volumes["jwks"]["secret"]["secretName"] == "helios-jwks"
+    assert by_kind(docs, "Secret")["rel-helios-gateway-tls"]["type"] == "kubernetes.io/tls"
+    ports = {p["name"]: p["port"] for p in by_kind(docs, "Service")["rel-helios-gateway"][
+        "spec"]["ports"]}
+    assert ports == {"http": 8080, "https": 8443}
+
+
+def test_a_certificate_of_ones_own_replaces_the_generated_one() -> None:
+    docs = render("--set", "gateway.tls.secretName=my-cert")
+    pod = by_kind(docs, "Deployment")["rel-helios-gateway"]["spec"]["template"]["spec"]
+
+    assert {v["name"]: v for v in pod["volumes"]}["tls"]["secret"]["secretName"] == "my-cert"
+    assert "rel-helios-gateway-tls" not in by_kind(docs, "Secret")
+
+
+def test_auth_without_a_jwks_secret_fails_naming_the_value() -> None:
+    result = subprocess.run([helm(), "template", "rel", str(CHART), "--set",
+                             "gateway.auth.jwksSecret="], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "gateway.auth.jwksSecret must name a Secret" in result.stderr

@@ -3,10 +3,7 @@ and without a trailing slash, good and bad parameters, unknown ids."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from typing import Any
 
@@ -14,6 +11,7 @@ import pytest
 
 from tests.conftest import Mesh
 from tests.harness import eventually
+from tests.http import request
 
 INVALID_ARGUMENT, NOT_FOUND = 3, 5
 LISTS = ("/api/outcomes", "/api/outcomes/winners")
@@ -22,23 +20,17 @@ ROUTES = LISTS + AGGREGATES
 
 
 def get(mesh: Mesh, path: str) -> tuple[int, Any]:
-    try:
-        with urllib.request.urlopen(f"{mesh.gateway.url}{path}", timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    reply = request("GET", f"{mesh.gateway.url}{path}", headers=mesh.gateway.auth())
+    return reply.status, reply.json()
 
 
 @pytest.fixture(scope="module")
 def stored(mesh: Mesh) -> str:
     """The id of one bid that has reached analytics."""
     request_id = f"api-{uuid.uuid4().hex[:12]}"
-    body = json.dumps({"request_id": request_id, "user_id": "user-001",
-                       "site": {"domain": "api.example"}}).encode()
-    request = urllib.request.Request(f"{mesh.gateway.url}/bid", data=body, method="POST",
-                                     headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        assert reply.status == 200
+    reply = request("POST", f"{mesh.gateway.url}/bid", {
+        "request_id": request_id, "user_id": "user-001", "site": {"domain": "api.example"}})
+    assert reply.status == 200, reply.body
 
     eventually(lambda: get(mesh, f"/api/outcomes/{request_id}")[0] == 200, timeout=30)
     return request_id

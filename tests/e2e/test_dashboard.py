@@ -9,10 +9,7 @@ Playwright's fake clock, so a refresh happens when the test says so and never in
 
 from __future__ import annotations
 
-import json
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +22,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import Mesh
-from tests.harness import ROOT, eventually
+from tests.harness import ROOT, Gateway, eventually
+from tests.http import request
 
 pytestmark = pytest.mark.e2e
 
@@ -41,40 +39,32 @@ NONE = "\N{EN DASH}"
 
 # ---- the REST API, read the way the page reads it ----
 
-def get(base: str, path: str, **params: str | int) -> tuple[int, Any]:
-    url = f"{base}{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    try:
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+def get(gateway: Gateway, path: str, **params: str | int) -> tuple[int, Any]:
+    reply = request("GET", f"{gateway.url}{path}", params=params, headers=gateway.auth())
+    return reply.status, reply.json()
 
 
-def api(base: str, path: str, **params: str | int) -> Any:
-    status, body = get(base, path, **params)
+def api(gateway: Gateway, path: str, **params: str | int) -> Any:
+    status, body = get(gateway, path, **params)
     assert status == 200, (path, params, body)
     return body
 
 
-def post_bid(base: str, request_id: str, user_id: str, domain: str) -> None:
-    body = json.dumps({"request_id": request_id, "user_id": user_id,
-                       "site": {"domain": domain}, "device_type": "desktop"}).encode()
-    request = urllib.request.Request(f"{base}/bid", data=body, method="POST",
-                                     headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        assert reply.status == 200
+def post_bid(gateway: Gateway, request_id: str, user_id: str, domain: str) -> None:
+    reply = request("POST", f"{gateway.url}/bid", {
+        "request_id": request_id, "user_id": user_id, "site": {"domain": domain},
+        "device_type": "desktop"})
+    assert reply.status == 200, reply.body
 
 
-def send_bids(base: str, domain: str, count: int) -> list[str]:
+def send_bids(gateway: Gateway, domain: str, count: int) -> list[str]:
     """Sends ``count`` bids for ``domain`` and waits until analytics has stored them all."""
     ids = [f"dash-{uuid.uuid4().hex[:12]}" for _ in range(count)]
     for n, request_id in enumerate(ids):
-        post_bid(base, request_id, USERS[n % len(USERS)], domain)
+        post_bid(gateway, request_id, USERS[n % len(USERS)], domain)
 
     def stored() -> bool:
-        count_now = api(base, "/api/outcomes", site_domain=domain, page_size=1)["count"]
+        count_now = api(gateway, "/api/outcomes", site_domain=domain, page_size=1)["count"]
         assert count_now == len(ids), f"{count_now} of {len(ids)} outcomes stored"
         return True
 
@@ -104,7 +94,7 @@ def rate_text(value: float) -> str:
 
 @dataclass(frozen=True)
 class Seeded:
-    base: str
+    gateway: Gateway
     domain: str
     ids: list[str]
 
@@ -112,7 +102,7 @@ class Seeded:
 @pytest.fixture(scope="module")
 def seeded(mesh: Mesh) -> Seeded:
     domain = f"dash-{uuid.uuid4().hex[:8]}.example"
-    return Seeded(mesh.gateway.url, domain, send_bids(mesh.gateway.url, domain, BIDS))
+    return Seeded(mesh.gateway, domain, send_bids(mesh.gateway, domain, BIDS))
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +124,10 @@ def page(browser: Browser) -> Iterator[Page]:
     tab = context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(str(error)))
+    # The page's Content-Security-Policy allows only its own inline blocks and requests: a
+    # violation (a style attribute, an inline handler, another origin) is a console error.
+    tab.on("console", lambda message: problems.append(message.text)
+           if "Content Security Policy" in message.text else None)
     yield tab
     context.close()
     assert not problems, f"the page raised: {problems}"
@@ -154,9 +148,12 @@ def after_load(page: Page, action: Any) -> None:
     page.wait_for_function(f"n => {LOADS} > n", arg=before, timeout=15_000)
 
 
-def open_dashboard(page: Page, base: str, **params: str) -> None:
+def open_dashboard(page: Page, gateway: Gateway, *, token: str | None = None,
+                   **params: str) -> None:
+    """Opens the page as the link `make up` prints does: with a token in the fragment."""
     query = "?" + urllib.parse.urlencode(params) if params else ""
-    after_load(page, lambda: page.goto(f"{base}/{query}"))
+    fragment = f"#token={gateway.token() if token is None else token}" if token != "" else ""
+    after_load(page, lambda: page.goto(f"{gateway.url}/{query}{fragment}"))
 
 
 def text(page: Page, test_id: str) -> str:
@@ -190,13 +187,13 @@ def row_ids(page: Page) -> list[str]:
 # ---- the tests ----
 
 def test_the_cards_show_the_api_stats_for_every_outcome(page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.base)
+    open_dashboard(page, seeded.gateway)
 
     # Other tests' outcomes may still be arriving: compare one load with the API read right
     # after it, and load again (the Refresh button) until the two agree.
     def agree() -> bool:
         after_load(page, lambda: page.get_by_test_id("refresh").click())
-        assert cards(page) == expected_cards(api(seeded.base, "/api/outcomes/stats"))
+        assert cards(page) == expected_cards(api(seeded.gateway, "/api/outcomes/stats"))
         return True
 
     eventually(agree, timeout=30, interval=0.5)
@@ -205,10 +202,10 @@ def test_the_cards_show_the_api_stats_for_every_outcome(page: Page, seeded: Seed
 
 
 def test_filtered_cards_charts_and_table_match_the_api(page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.base, site_domain=seeded.domain)
-    stats = api(seeded.base, "/api/outcomes/stats", site_domain=seeded.domain)
-    listed = api(seeded.base, "/api/outcomes", site_domain=seeded.domain, page_size=50)
-    daily = api(seeded.base, "/api/outcomes/daily-stats", site_domain=seeded.domain)
+    open_dashboard(page, seeded.gateway, site_domain=seeded.domain)
+    stats = api(seeded.gateway, "/api/outcomes/stats", site_domain=seeded.domain)
+    listed = api(seeded.gateway, "/api/outcomes", site_domain=seeded.domain, page_size=50)
+    daily = api(seeded.gateway, "/api/outcomes/daily-stats", site_domain=seeded.domain)
 
     assert stats["total"] == BIDS
     assert cards(page) == expected_cards(stats)
@@ -239,15 +236,15 @@ def test_filtered_cards_charts_and_table_match_the_api(page: Page, seeded: Seede
 
 
 def test_a_filter_from_the_form_narrows_the_table(page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.base)
+    open_dashboard(page, seeded.gateway)
     page.get_by_label("Site domain").fill(seeded.domain)
     page.get_by_label("User id").fill("user-001")
     after_load(page, lambda: page.get_by_test_id("apply").click())
 
-    narrowed = api(seeded.base, "/api/outcomes", site_domain=seeded.domain, user_id="user-001")
+    narrowed = api(seeded.gateway, "/api/outcomes", site_domain=seeded.domain, user_id="user-001")
     assert 0 < narrowed["count"] < BIDS
     assert row_ids(page) == [o["bid_request_id"] for o in narrowed["results"]]
-    assert cards(page) == expected_cards(api(seeded.base, "/api/outcomes/stats",
+    assert cards(page) == expected_cards(api(seeded.gateway, "/api/outcomes/stats",
                                              site_domain=seeded.domain, user_id="user-001"))
     assert set(page.locator("[data-testid=outcome-row] td:nth-child(3)").all_inner_texts()) \
         == {"user-001"}
@@ -258,9 +255,9 @@ def test_a_filter_from_the_form_narrows_the_table(page: Page, seeded: Seeded) ->
 
 def test_a_filter_that_matches_nothing_empties_the_page(page: Page, seeded: Seeded) -> None:
     nowhere = f"nowhere-{uuid.uuid4().hex[:8]}.example"
-    open_dashboard(page, seeded.base, site_domain=nowhere)
+    open_dashboard(page, seeded.gateway, site_domain=nowhere)
 
-    assert api(seeded.base, "/api/outcomes/stats", site_domain=nowhere)["total"] == 0
+    assert api(seeded.gateway, "/api/outcomes/stats", site_domain=nowhere)["total"] == 0
     assert cards(page)["total"] == "0"
     assert cards(page)["win-rate"] == NONE
     assert row_ids(page) == []
@@ -270,13 +267,13 @@ def test_a_filter_that_matches_nothing_empties_the_page(page: Page, seeded: Seed
 
 
 def test_paging_walks_through_the_api_pages(page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.base, site_domain=seeded.domain, page_size="25")
+    open_dashboard(page, seeded.gateway, site_domain=seeded.domain, page_size="25")
     assert text(page, "pager-status") == f"Page 1 of 2 · {BIDS} outcomes"
     assert page.get_by_test_id("prev").is_disabled()
 
     after_load(page, lambda: page.get_by_test_id("next").click())
 
-    second = api(seeded.base, "/api/outcomes", site_domain=seeded.domain, page_size=25, page=2)
+    second = api(seeded.gateway, "/api/outcomes", site_domain=seeded.domain, page_size=25, page=2)
     assert text(page, "pager-status") == f"Page 2 of 2 · {BIDS} outcomes"
     assert row_ids(page) == [o["bid_request_id"] for o in second["results"]]
     assert len(row_ids(page)) == BIDS - 25
@@ -288,9 +285,9 @@ def test_paging_walks_through_the_api_pages(page: Page, seeded: Seeded) -> None:
 
 def test_a_bad_filter_shows_the_api_error_and_keeps_the_last_figures(
         page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.base, site_domain=seeded.domain)
+    open_dashboard(page, seeded.gateway, site_domain=seeded.domain)
     shown = cards(page)
-    status, problem = get(seeded.base, "/api/outcomes/stats", site_domain=seeded.domain,
+    status, problem = get(seeded.gateway, "/api/outcomes/stats", site_domain=seeded.domain,
                           min_price="cheap")
     assert status == 400, problem
 
@@ -311,11 +308,11 @@ def test_a_bad_filter_shows_the_api_error_and_keeps_the_last_figures(
 
 def test_the_timer_refreshes_the_figures_until_paused(page: Page, seeded: Seeded) -> None:
     domain = f"dash-timer-{uuid.uuid4().hex[:8]}.example"
-    send_bids(seeded.base, domain, 1)
-    open_dashboard(page, seeded.base, site_domain=domain)
+    send_bids(seeded.gateway, domain, 1)
+    open_dashboard(page, seeded.gateway, site_domain=domain)
     assert text(page, "total") == "1"
 
-    _more(seeded.base, domain, 1, expect=2)
+    _more(seeded.gateway, domain, 1, expect=2)
     page.clock.run_for(9_000)
     # A load marks the page busy the moment it starts, so this catches an early one in flight.
     assert page.get_by_test_id("dashboard").get_attribute("aria-busy") == "false", \
@@ -328,7 +325,7 @@ def test_the_timer_refreshes_the_figures_until_paused(page: Page, seeded: Seeded
     page.get_by_test_id("pause").click()
     assert page.get_by_test_id("pause").get_attribute("aria-pressed") == "true"
     assert "auto-refresh paused" in text(page, "updated-at")
-    _more(seeded.base, domain, 1, expect=3)
+    _more(seeded.gateway, domain, 1, expect=3)
     page.clock.run_for(30_000)
     assert page.get_by_test_id("dashboard").get_attribute("aria-busy") == "false"
     assert loads(page) == 2
@@ -339,19 +336,45 @@ def test_the_timer_refreshes_the_figures_until_paused(page: Page, seeded: Seeded
     assert text(page, "total") == "3"
 
 
-def _more(base: str, domain: str, count: int, *, expect: int) -> None:
+def _more(gateway: Gateway, domain: str, count: int, *, expect: int) -> None:
     for _ in range(count):
-        post_bid(base, f"dash-{uuid.uuid4().hex[:12]}", "user-001", domain)
+        post_bid(gateway, f"dash-{uuid.uuid4().hex[:12]}", "user-001", domain)
 
     def stored() -> bool:
-        assert api(base, "/api/outcomes/stats", site_domain=domain)["total"] == expect
+        assert api(gateway, "/api/outcomes/stats", site_domain=domain)["total"] == expect
         return True
 
     eventually(stored, timeout=60, interval=0.5)
 
 
+def test_without_a_token_the_page_says_how_to_get_one_and_takes_it(
+        page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.gateway, token="", site_domain=seeded.domain)
+
+    assert page.get_by_test_id("auth").is_visible()
+    assert "helios token" in text(page, "auth-message")
+    assert text(page, "total") == NONE
+
+    page.get_by_label("Access token").fill(seeded.gateway.token())
+    after_load(page, lambda: page.get_by_test_id("use-token").click())
+
+    assert not page.get_by_test_id("auth").is_visible()
+    assert text(page, "total") == str(BIDS)
+    # The token is kept for the tab, never put in the address.
+    assert "token" not in page.url
+
+
+def test_an_expired_token_is_named_as_such(page: Page, seeded: Seeded) -> None:
+    open_dashboard(page, seeded.gateway, token=seeded.gateway.token(seconds=-60))
+
+    assert page.get_by_test_id("auth").is_visible()
+    message = text(page, "auth-message")
+    assert "expired" in message and "Jwt is expired" in message
+    assert "token" not in page.url
+
+
 def test_a_full_page_screenshot_is_saved(page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.base)
+    open_dashboard(page, seeded.gateway)
     ARTIFACTS.mkdir(exist_ok=True)
     path: Path = ARTIFACTS / "dashboard.png"
     path.unlink(missing_ok=True)

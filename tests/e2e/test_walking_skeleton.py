@@ -3,29 +3,22 @@ auction -> Kafka -> analytics -> PostgreSQL -> analytics REST API through Envoy.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 from typing import Any
 
 from tests.conftest import Mesh
 from tests.harness import eventually
-
-
-def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+from tests.http import request
 
 
 def test_a_bid_sent_over_http_is_read_back_from_the_analytics_api(mesh: Mesh) -> None:
     url = mesh.gateway.url
+    auth = mesh.gateway.auth()
     request_id = f"skeleton-{uuid.uuid4().hex[:8]}"
+
+    def call(method: str, target: str, body: Any = None) -> tuple[int, Any]:
+        reply = request(method, target, body, headers=auth)
+        return reply.status, reply.json()
 
     status, bid = call("POST", f"{url}/bid", {"request_id": request_id, "user_id": "user-001",
                                               "site": {"domain": "news.example"}})

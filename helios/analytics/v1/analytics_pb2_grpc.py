@@ -100,7 +100,6 @@ class AnalyticsServiceServicer:
     def GetOutcome(self, request, context):
         """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
         itself (the transcoder's `response_body` works only for google.api.HttpBody).
-        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

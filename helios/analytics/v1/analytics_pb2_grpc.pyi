@@ -47,7 +47,6 @@ class AnalyticsServiceStub:
     GetOutcome: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _auction_pb2.AuctionOutcome]
     """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
     itself (the transcoder's `response_body` works only for google.api.HttpBody).
-    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
 
 @_typing.type_check_only
@@ -68,7 +67,6 @@ class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
     GetOutcome: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _auction_pb2.AuctionOutcome]  # type: ignore[assignment]
     """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
     itself (the transcoder's `response_body` works only for google.api.HttpBody).
-    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
 
 class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -116,7 +114,6 @@ class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auction_pb2.AuctionOutcome, _abc.Awaitable[_auction_pb2.AuctionOutcome]]:
         """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
         itself (the transcoder's `response_body` works only for google.api.HttpBody).
-        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
 
 def add_AnalyticsServiceServicer_to_server(servicer: AnalyticsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

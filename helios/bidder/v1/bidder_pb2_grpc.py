@@ -52,7 +52,6 @@ class BidServiceServicer:
         """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
         It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
         transcoder supports `response_body` only for google.api.HttpBody.
-        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,6 @@ class BidServiceStub:
     """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
     It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
     transcoder supports `response_body` only for google.api.HttpBody.
-    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
 
 @_typing.type_check_only
@@ -53,7 +52,6 @@ class BidServiceAsyncStub(BidServiceStub):
     """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
     It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
     transcoder supports `response_body` only for google.api.HttpBody.
-    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
 
 class BidServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -70,7 +68,6 @@ class BidServiceServicer(metaclass=_abc_1.ABCMeta):
         """SubmitBid prices one bid request and answers with the bid once it is durably in Kafka.
         It returns the BidResponse itself so that the HTTP answer is the flat bid: Envoy 1.40's
         transcoder supports `response_body` only for google.api.HttpBody.
-        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
 
 def add_BidServiceServicer_to_server(servicer: BidServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,9 +4,11 @@
 
 It serves BidService and AnalyticsService through the real platform runner and interceptor
 (health, request ids in the JSON log context, error mapping) and logs every call it receives as
-one JSON line: `{"msg": "call", "method": ..., "request": {...}, "request_id": ...}`. Gateway
-tests read those lines to see exactly what Envoy forwarded (path normalisation, query
-parameters, x-request-id) without depending on the real services' business rules.
+one JSON line: `{"msg": "call", "method": ..., "request": {...}, "request_id": ...,
+"metadata": [names], "deadline": seconds or null}`. Gateway tests read those lines to see
+exactly what Envoy forwarded (path normalisation, query parameters, x-request-id, which headers
+and whether a deadline reached the service) without depending on the real services' business
+rules.
 
 Replies are fixed: an empty request_id is INVALID_ARGUMENT naming the field, the outcome id
 "missing" is NOT_FOUND, anything else answers a well-formed message.
@@ -64,7 +66,10 @@ def _handler(method: str, reply: Reply) -> Callable[[Any, Any], Awaitable[Messag
     async def handle(request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         log.info("call", extra={"method": method,
                                 "request": MessageToDict(request,
-                                                         preserving_proto_field_name=True)})
+                                                         preserving_proto_field_name=True),
+                                "metadata": sorted(k for k, _ in
+                                                   context.invocation_metadata() or ()),
+                                "deadline": context.time_remaining()})
         return reply(request)
 
     return handle

@@ -3,7 +3,8 @@
 The upstream (recording_upstream.py) runs on the platform's real server runner and interceptor
 and logs each call it receives, so these tests see what Envoy forwarded: the normalised path,
 the query parameters, the x-request-id in the log context. The real services behind the same
-gateway are covered by tests/e2e/.
+gateway are covered by tests/e2e/. These routing tests run with HELIOS_GATEWAY_AUTH=off (the
+switch is tested by that); what the locks do is tested in test_security.py.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def start_upstream(launcher: Launcher) -> ServiceProcess:
     return proc
 
 
-def start_gateway(launcher: Launcher, upstream: ServiceProcess) -> Gateway:
-    gateway = launcher.start_gateway([upstream.target], upstream.target)
+def start_gateway(launcher: Launcher, upstream: ServiceProcess,
+                  env: dict[str, str] | None = None) -> Gateway:
+    gateway = launcher.start_gateway([upstream.target], upstream.target, env)
     # Envoy is ready before its first health check passes; /bid needs a healthy bidder.
     eventually(lambda: http("GET", f"{gateway.url}/healthz")[0] == 200, timeout=15)
     return gateway
@@ -52,7 +54,7 @@ def start_gateway(launcher: Launcher, upstream: ServiceProcess) -> Gateway:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, ServiceProcess]]:
     with launched(dict(os.environ), tmp_path_factory.mktemp("gateway")) as launcher:
         upstream = start_upstream(launcher)
-        yield start_gateway(launcher, upstream), upstream
+        yield start_gateway(launcher, upstream, {"HELIOS_GATEWAY_AUTH": "off"}), upstream
 
 
 def http(method: str, url: str, body: bytes | None = None,

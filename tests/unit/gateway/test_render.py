@@ -11,17 +11,21 @@ import jinja2
 import pytest
 import yaml
 
-from helios.gateway import render
+from helios.gateway import credentials, render
 from helios.gateway.settings import GatewaySettings
 
 
-@pytest.fixture
-def settings() -> GatewaySettings:
-    return GatewaySettings.from_env({
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> GatewaySettings:
+    made = GatewaySettings.from_env({
         "HELIOS_GATEWAY_PORT": "18080", "HELIOS_GATEWAY_ADMIN_PORT": "19901",
+        "HELIOS_GATEWAY_TLS_PORT": "18443",
         "HELIOS_GATEWAY_BIDDER_TARGETS": "127.0.0.1:6001,127.0.0.1:6002",
         "HELIOS_GATEWAY_ANALYTICS_TARGET": "analytics.svc:6003",
+        "HELIOS_STATE_DIR": str(tmp_path_factory.mktemp("state")),
     })
+    credentials.ensure(made)
+    return made
 
 
 def config(settings: GatewaySettings) -> dict[str, Any]:
@@ -30,9 +34,13 @@ def config(settings: GatewaySettings) -> dict[str, Any]:
     return loaded
 
 
-def manager(cfg: dict[str, Any]) -> dict[str, Any]:
-    listener = cfg["static_resources"]["listeners"][0]
-    typed: dict[str, Any] = listener["filter_chains"][0]["filters"][0]["typed_config"]
+def listener(cfg: dict[str, Any], name: str = "public_http") -> dict[str, Any]:
+    (found,) = [x for x in cfg["static_resources"]["listeners"] if x["name"] == name]
+    return dict(found)
+
+
+def manager(cfg: dict[str, Any], name: str = "public_http") -> dict[str, Any]:
+    typed: dict[str, Any] = listener(cfg, name)["filter_chains"][0]["filters"][0]["typed_config"]
     return typed
 
 
@@ -54,7 +62,7 @@ def walk(node: Any) -> Iterator[tuple[str, Any]]:
 
 def test_a_variable_missing_from_the_context_fails_the_render(
         settings: GatewaySettings, tmp_path: Path) -> None:
-    (tmp_path / render.TEMPLATE).write_text("port: {{ port }}\nother: {{ not_a_setting }}\n")
+    (tmp_path / render.TEMPLATE).write_text("port: {{ admin_port }}\nother: {{ not_a_setting }}\n")
 
     with pytest.raises(jinja2.UndefinedError, match="not_a_setting"):
         render.render(dataclasses.replace(settings, template_dir=tmp_path))
@@ -65,8 +73,29 @@ def test_listens_on_the_port_with_admin_on_localhost(settings: GatewaySettings) 
 
     assert cfg["admin"]["address"]["socket_address"] == {"address": "127.0.0.1",
                                                          "port_value": 19901}
-    listener = cfg["static_resources"]["listeners"][0]["address"]["socket_address"]
-    assert listener == {"address": "0.0.0.0", "port_value": 18080}
+    assert listener(cfg)["address"]["socket_address"] == {"address": "0.0.0.0",
+                                                          "port_value": 18080}
+    https = listener(cfg, "public_https")
+    assert https["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 18443}
+    tls = https["filter_chains"][0]["transport_socket"]["typed_config"]["common_tls_context"]
+    assert tls["tls_certificates"] == [{"certificate_chain": {"filename": str(settings.tls_cert)},
+                                        "private_key": {"filename": str(settings.tls_key)}}]
+
+
+def test_both_listeners_handle_http_alike(settings: GatewaySettings) -> None:
+    cfg = config(settings)
+    plain, secure = manager(cfg), manager(cfg, "public_https")
+
+    for hcm in (plain, secure):
+        del hcm["stat_prefix"], hcm["access_log"]
+    assert plain == secure
+
+
+def test_tls_port_0_leaves_out_the_https_listener(settings: GatewaySettings) -> None:
+    cfg = config(dataclasses.replace(settings, tls_port=0))
+
+    assert [x["name"] for x in cfg["static_resources"]["listeners"]] == ["refusals",
+                                                                          "public_http"]
 
 
 def test_every_typed_config_names_its_type(settings: GatewaySettings) -> None:
@@ -123,8 +152,33 @@ def test_filters_run_normalise_then_health_then_transcode_then_route(
         settings: GatewaySettings) -> None:
     names = [f["name"] for f in manager(config(settings))["http_filters"]]
 
-    assert names == ["envoy.filters.http.lua", "envoy.filters.http.health_check",
-                     "envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router"]
+    assert names == ["envoy.filters.http.header_mutation", "envoy.filters.http.lua",
+                     "envoy.filters.http.health_check", "envoy.filters.http.local_ratelimit",
+                     "envoy.filters.http.jwt_authn", "envoy.filters.http.grpc_json_transcoder",
+                     "envoy.filters.http.router"]
+
+
+def test_auth_off_leaves_out_the_token_check(settings: GatewaySettings) -> None:
+    cfg = config(dataclasses.replace(settings, auth=False))
+
+    names = [f["name"] for f in manager(cfg)["http_filters"]]
+    assert "envoy.filters.http.jwt_authn" not in names
+    assert "requirement_name" not in render.render(dataclasses.replace(settings, auth=False))
+
+
+def test_tokens_are_checked_against_the_jwks_issuer_and_audience(
+        settings: GatewaySettings) -> None:
+    jwt = http_filter(config(settings), "envoy.filters.http.jwt_authn")
+
+    provider = jwt["providers"]["helios"]
+    assert provider["issuer"] == "helios-local"
+    assert provider["audiences"] == ["helios-api"]
+    assert provider["local_jwks"] == {"filename": str(settings.jwks)}
+    routes = {r["name"]: r for r in manager(config(settings))["route_config"][
+        "virtual_hosts"][0]["routes"]}
+    assert routes["api"]["typed_per_filter_config"]["envoy.filters.http.jwt_authn"][
+        "requirement_name"] in jwt["requirement_map"]
+    assert "envoy.filters.http.jwt_authn" not in routes["bid"]["typed_per_filter_config"]
 
 
 def test_routes_and_timeouts(settings: GatewaySettings) -> None:
@@ -138,7 +192,20 @@ def test_routes_and_timeouts(settings: GatewaySettings) -> None:
     assert routes["api"]["route"]["timeout"] == "10s"
     dashboard = routes["dashboard"]
     assert dashboard["direct_response"]["body"] == {"filename": str(settings.dashboard)}
+    assert routes["openapi"]["direct_response"]["body"] == {"filename": str(settings.openapi)}
     assert route_config["max_direct_response_body_size_bytes"] == 1024 * 1024
+    assert next(iter(routes)) == "grpc_refused"
+
+
+def test_the_dashboards_policy_allows_exactly_its_inline_blocks() -> None:
+    page = "<style>a{}</style><script>1</script><script>2</script>"
+
+    policy = dict(render.dashboard_headers(page))["content-security-policy"]
+
+    # sha256 of "1", "2" and "a{}", base64.
+    assert "script-src 'sha256-a4ayc/80/OGda4BO/1o/V0etpOqiLx1JwB5S3beHW0s=' " \
+           "'sha256-1HNeOiZeFu7gP1lxi5tdAwGcB9i2xR+Q2jpmbuwTqzU='" in policy
+    assert "style-src 'sha256-" in policy
 
 
 def test_request_ids_are_kept_and_generated(settings: GatewaySettings) -> None:

@@ -18,6 +18,24 @@ def test_defaults_are_the_fixed_interface() -> None:
     assert settings.descriptor == REPO / "gateway" / "helios.binpb"
     assert settings.dashboard == REPO / "gateway" / "dashboard" / "index.html"
     assert settings.template_dir == REPO / "gateway"
+    assert settings.openapi == REPO / "gateway" / "openapi.json"
+    assert settings.tls_port == 8443
+    assert settings.tls_cert == REPO / ".helios" / "tls" / "gateway.pem"
+    assert (settings.auth, settings.jwt_issuer, settings.jwt_audience) == (
+        True, "helios-local", "helios-api")
+    assert settings.jwks == REPO / ".helios" / "auth" / "jwks.json"
+    assert (settings.api_rate, settings.api_burst) == (50, 100)
+
+
+def test_the_state_dir_moves_the_local_credentials(tmp_path: Path) -> None:
+    settings = GatewaySettings.from_env({"HELIOS_STATE_DIR": str(tmp_path)})
+
+    assert settings.tls_key == tmp_path / "tls" / "gateway-key.pem"
+    assert settings.signing_key == tmp_path / "auth" / "signing-key.pem"
+
+
+def test_auth_can_be_turned_off() -> None:
+    assert GatewaySettings.from_env({"HELIOS_GATEWAY_AUTH": "off"}).auth is False
 
 
 def test_every_bidder_target_is_kept_in_order() -> None:
@@ -50,6 +68,9 @@ def test_relative_paths_become_absolute_because_envoy_reads_them() -> None:
     ("HELIOS_GATEWAY_ANALYTICS_TARGET", "analytics:70000"),
     ("HELIOS_GATEWAY_PORT", "eighty"),
     ("HELIOS_GATEWAY_ADMIN_PORT", "0"),
+    ("HELIOS_GATEWAY_AUTH", "maybe"),
+    ("HELIOS_GATEWAY_API_RATE", "0"),
+    ("HELIOS_GATEWAY_TLS_PORT", "-1"),
 ])
 def test_a_malformed_variable_is_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
