@@ -28,5 +28,5 @@ proto:     ## regenerate Python code and the gateway descriptor set from protos/
 install:   ## install Debian packages, the virtualenv, Go tools and the Kafka jars
 	@bash scripts/install.sh
 
-status:    ## what is running
-	@bash scripts/infra.sh status; bash scripts/services.sh status
+status:    ## every process make up runs: state, pid, port, health, restarts, memory
+	@.venv/bin/helios local status

@@ -8,6 +8,7 @@
     helios credentials
     helios token [--seconds N] [--subject NAME]
     helios wait-healthy TARGET [TARGET ...] [--timeout S]
+    helios local up|down|status|start|stop|restart      (see helios/local/cli.py)
 
 Settings come from environment variables (see docs/CONVENTIONS.md); a missing or malformed one
 stops the command with a message naming it.
@@ -56,6 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     wait = commands.add_parser("wait-healthy", help="wait until gRPC health checks say SERVING")
     wait.add_argument("targets", nargs="+", help="host:port")
     wait.add_argument("--timeout", type=float, default=60.0)
+
+    from helios.local import cli as local
+
+    local.add_commands(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -111,24 +116,17 @@ def _dispatch(args: argparse.Namespace) -> None:
             sys.exit(f"helios: {exc}")
     elif args.command == "wait-healthy":
         _wait_healthy(args.targets, args.timeout)
+    elif args.command == "local":
+        from helios.local import cli as local
+
+        local.run(args)
 
 
 def _wait_healthy(targets: list[str], timeout: float) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from helios.local.probes import grpc_serving, wait
 
     deadline = time.monotonic() + timeout
     for target in targets:
-        with grpc.insecure_channel(target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                try:
-                    status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-                    if status == health_pb2.HealthCheckResponse.SERVING:
-                        print(f"{target}: SERVING")
-                        break
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    sys.exit(f"helios: {target} not SERVING after {timeout:.0f}s")
-                time.sleep(0.2)
+        if not wait(grpc_serving(target), deadline - time.monotonic()):
+            sys.exit(f"helios: {target} not SERVING after {timeout:.0f}s")
+        print(f"{target}: SERVING")

@@ -3,7 +3,7 @@
 Pre-loads N outcomes into a fresh prefixed topic, then starts the real analytics service
 (`helios serve analytics`, free ports) against a fresh database and measures how fast the rows
 appear in PostgreSQL. Prints progress, the drain rate and the CPU used by the service and by
-PostgreSQL (read from /proc). Everything it creates (topic, database) is removed at the end.
+PostgreSQL. Everything it creates (topics, database) is removed at the end.
 
     python loadtest/analytics_ingest.py [--count 200000] [--batch-size 2000]
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,35 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
 
-from helios.analytics.migrate import migrate
 from helios.auction.v1.auction_pb2 import AuctionOutcome
+from helios.local.mesh import Launcher
+from helios.local.scratch import scratch
 from helios.platform import kafka, settings
-from tests.harness import Launcher
+from loadtest.common import cpu_seconds, ensure_infra, infra_pids
 
-TICKS = os.sysconf("SC_CLK_TCK")
 SITES = ("news.example", "sports.example", "tech.example", "travel.example", "food.example")
-
-
-def plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICKS
-
-
-def postgres_pids() -> list[int]:
-    out = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
 
 
 def preload(bootstrap: str, topic: str, count: int) -> float:
@@ -91,18 +69,10 @@ def preload(bootstrap: str, topic: str, count: int) -> float:
 async def count_rows(url: str) -> int:
     # The rollup counts exactly the stored rows, and reading it does not compete with the
     # ingest the way count(*) over the table would.
-    conn = await asyncpg.connect(plain(url))
+    conn = await asyncpg.connect(settings.libpq_url(url))
     try:
         return int(await conn.fetchval(
             "SELECT coalesce(sum(total), 0) FROM auction_outcomes_daily"))
-    finally:
-        await conn.close()
-
-
-async def admin_sql(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(plain(url))
-    try:
-        await conn.execute(sql)
     finally:
         await conn.close()
 
@@ -114,73 +84,57 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
 
+    ensure_infra()
     env = os.environ
     bootstrap = settings.kafka_bootstrap(env)
-    base_url = settings.database_url(env)
-    run_id = uuid.uuid4().hex[:8]
-    prefix = f"bench-{run_id}-"
-    topics = kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
-    db_name = f"helios_bench_ingest_{run_id}"
-    db_url = base_url.rsplit("/", 1)[0] + "/" + db_name
-
-    kafka.ensure_topics(bootstrap, topics.partitions())
-    asyncio.run(admin_sql(base_url, f'CREATE DATABASE "{db_name}"'))
-    launcher = Launcher({**env, "HELIOS_KAFKA_TOPIC_PREFIX": prefix,
-                         "HELIOS_DATABASE_URL": db_url, "HELIOS_LOG_LEVEL": "WARNING",
-                         "HELIOS_ANALYTICS_BATCH_SIZE": str(args.batch_size),
-                         "HELIOS_ANALYTICS_CONSUMER_GROUP": f"bench-{run_id}"},
-                        Path(tempfile.mkdtemp(prefix="analytics-ingest-")))
-    try:
-        migrate(db_url)
-        seconds = preload(bootstrap, topics.auction_outcomes, args.count)
-        print(f"pre-loaded {args.count:,} outcomes into {topics.auction_outcomes} "
-              f"in {seconds:.1f} s ({args.count / seconds:,.0f} msg/s)")
-
-        pg_before = {pid: cpu_seconds([pid]) for pid in postgres_pids()}
-        service = launcher.start("analytics", wait=False)
-        assert service.popen is not None
-        started = time.perf_counter()
-        first_row_at: float | None = None
-        stored = 0
-        last_print = 0.0
-        while stored < args.count:
-            if time.perf_counter() - started > args.timeout:
-                raise SystemExit(f"timed out with {stored:,} of {args.count:,} rows stored")
-            if not service.alive:
-                raise SystemExit("service exited:\n" + service.log_tail())
-            time.sleep(0.2)
-            stored = asyncio.run(count_rows(db_url))
-            now = time.perf_counter()
-            if stored and first_row_at is None:
-                first_row_at = now
-            if now - last_print >= 2 or stored >= args.count:
-                last_print = now
-                print(f"  {now - started:6.1f} s  {stored:>9,} rows")
-        finished = time.perf_counter()
-        service_cpu = cpu_seconds([service.popen.pid])
-        # Backends are forked per connection: count the ones that appeared during the run too.
-        pg_cpu = sum(cpu_seconds([pid]) - pg_before.get(pid, 0.0) for pid in postgres_pids())
-        assert first_row_at is not None
-        drain = finished - first_row_at
-        print(f"drained {args.count:,} outcomes in {drain:.2f} s after the first row "
-              f"({finished - started:.2f} s including start-up): "
-              f"{args.count / drain:,.0f} msg/s (target >= 20,000)")
-        print(f"CPU: analytics service {service_cpu:.1f} s (incl. start-up), "
-              f"PostgreSQL {pg_cpu:.1f} s; {os.cpu_count()} cores")
-    finally:
-        launcher.stop_all()
+    with scratch(env, "bench-ingest") as own:
+        launcher = Launcher({**env, **own.env(), "HELIOS_LOG_LEVEL": "WARNING",
+                             "HELIOS_ANALYTICS_BATCH_SIZE": str(args.batch_size),
+                             "HELIOS_ANALYTICS_CONSUMER_GROUP": f"bench-{uuid.uuid4().hex[:8]}"},
+                            Path(tempfile.mkdtemp(prefix="analytics-ingest-")))
         try:
-            asyncio.run(admin_sql(base_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        except asyncpg.PostgresError as exc:  # e.g. another role's session is connected to it
-            print(f"could not drop {db_name}: {exc}")
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        for future in admin.delete_topics(list(topics.partitions()),
-                                          operation_timeout=30).values():
-            try:
-                future.result(30)
-            except Exception as exc:  # a leftover bench topic harms nothing
-                print(f"could not delete a bench topic: {exc}")
+            measure(launcher, bootstrap, own.topics.auction_outcomes, own.database_url, args)
+        finally:
+            launcher.stop_all()
 
+
+def measure(launcher: Launcher, bootstrap: str, topic: str, db_url: str,
+            args: argparse.Namespace) -> None:
+    seconds = preload(bootstrap, topic, args.count)
+    print(f"pre-loaded {args.count:,} outcomes into {topic} in {seconds:.1f} s "
+          f"({args.count / seconds:,.0f} msg/s)")
+    postgres = infra_pids().get("postgres")
+    pg_before = cpu_seconds(postgres) if postgres else 0.0
+    service = launcher.start("analytics", wait=False)
+    assert service.pid is not None
+    started = time.perf_counter()
+    first_row_at: float | None = None
+    stored = 0
+    last_print = 0.0
+    while stored < args.count:
+        if time.perf_counter() - started > args.timeout:
+            raise SystemExit(f"timed out with {stored:,} of {args.count:,} rows stored")
+        if not service.alive:
+            raise SystemExit("service exited:\n" + service.log_tail())
+        time.sleep(0.2)
+        stored = asyncio.run(count_rows(db_url))
+        now = time.perf_counter()
+        if stored and first_row_at is None:
+            first_row_at = now
+        if now - last_print >= 2 or stored >= args.count:
+            last_print = now
+            print(f"  {now - started:6.1f} s  {stored:>9,} rows")
+    finished = time.perf_counter()
+    service_cpu = cpu_seconds(service.pid)
+    # The postmaster with its backends (the service's pool keeps them for the whole run).
+    pg_cpu = cpu_seconds(postgres) - pg_before if postgres else float("nan")
+    assert first_row_at is not None
+    drain = finished - first_row_at
+    print(f"drained {args.count:,} outcomes in {drain:.2f} s after the first row "
+          f"({finished - started:.2f} s including start-up): "
+          f"{args.count / drain:,.0f} msg/s (target >= 20,000)")
+    print(f"CPU: analytics service {service_cpu:.1f} s (incl. start-up), "
+          f"PostgreSQL {pg_cpu:.1f} s; {os.cpu_count()} cores")
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,12 @@ import asyncpg
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from helios.analytics.filters import parse_filters, parse_page
-from helios.analytics.migrate import migrate
 from helios.analytics.queries import OutcomeQueries
 from helios.analytics.store import rebuild_rollup
 from helios.analytics.v1 import analytics_pb2 as pb
+from helios.local.scratch import scratch
 from helios.platform import settings
+from loadtest.common import ensure_infra
 
 LOAD = """
 INSERT INTO auction_outcomes (
@@ -84,12 +84,8 @@ CASES: list[tuple[str, str, Any]] = [
 ]
 
 
-def plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 async def sql(url: str, statement: str, *args: Any) -> None:
-    conn = await asyncpg.connect(plain(url))
+    conn = await asyncpg.connect(settings.libpq_url(url))
     try:
         await conn.execute(statement, *args)
     finally:
@@ -144,19 +140,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    base_url = settings.database_url(os.environ)
-    db_name = f"helios_bench_queries_{uuid.uuid4().hex[:8]}"
-    url = base_url.rsplit("/", 1)[0] + "/" + db_name
-    asyncio.run(sql(base_url, f'CREATE DATABASE "{db_name}"'))
-    try:
-        migrate(url)
-        asyncio.run(load(url, args.rows))
-        asyncio.run(time_cases(url, args.runs))
-    finally:
-        if args.keep:
-            print(f"kept {url}")
-        else:
-            asyncio.run(sql(base_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+    ensure_infra()
+    with scratch(os.environ, "bench-queries", topics=False, keep=args.keep) as own:
+        asyncio.run(load(own.database_url, args.rows))
+        asyncio.run(time_cases(own.database_url, args.runs))
 
 
 if __name__ == "__main__":

@@ -26,16 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
 
 from helios.auction.service import build_loop
 from helios.auction.settings import Settings
 from helios.bidder.v1.bidder_pb2 import BidResponse
+from helios.local.scratch import scratch
 from helios.platform import kafka
-from helios.platform.settings import kafka_bootstrap
+from loadtest.common import cpu_seconds, ensure_infra, infra_pids
 
-ROOT = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
 PRICES = (1.20, 0.85, 0.60, 0.35, 0.35)
 INTERESTS = ("sports", "tech", "travel", "fashion", "finance", "food")
 
@@ -75,12 +73,9 @@ def preload(bootstrap: str, topic: str, count: int) -> None:
 
 
 def broker_cpu_seconds() -> float | None:
-    try:
-        pid = (ROOT / ".helios" / "pids" / "kafka.pid").read_text().strip()
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """The local broker's CPU time (None when Kafka is external)."""
+    pid = infra_pids().get("kafka")
+    return cpu_seconds(pid) if pid else None
 
 
 def own_cpu_seconds() -> float:
@@ -107,31 +102,22 @@ def main() -> None:
     parser.add_argument("--mode", choices=("first_price", "second_price"), default=None)
     args = parser.parse_args()
 
-    env = dict(os.environ)
-    bootstrap = kafka_bootstrap(env)
-    env["HELIOS_KAFKA_TOPIC_PREFIX"] = f"bench-auction-{uuid.uuid4().hex[:8]}-"
-    env["HELIOS_AUCTION_GROUP_ID"] = f"bench-auction-{uuid.uuid4().hex[:8]}"
-    if args.batch_size:
-        env["HELIOS_AUCTION_BATCH_SIZE"] = str(args.batch_size)
-    if args.mode:
-        env["HELIOS_AUCTION_MODE"] = args.mode
-    settings = Settings.from_env(env)
-    topics = settings.topics
-    kafka.ensure_topics(bootstrap, topics.partitions())
-    try:
-        preload(bootstrap, topics.bid_responses, args.messages)
+    ensure_infra()
+    with scratch(os.environ, "bench-auction", database=False) as own:
+        env = {**os.environ, **own.env(),
+               "HELIOS_AUCTION_GROUP_ID": f"bench-auction-{uuid.uuid4().hex[:8]}"}
+        if args.batch_size:
+            env["HELIOS_AUCTION_BATCH_SIZE"] = str(args.batch_size)
+        if args.mode:
+            env["HELIOS_AUCTION_MODE"] = args.mode
+        settings = Settings.from_env(env)
+        topics = settings.topics
+        preload(settings.kafka_bootstrap, topics.bid_responses, args.messages)
         drain(settings, args.messages)
-        produced = topic_size(bootstrap, topics.auction_outcomes,
+        produced = topic_size(settings.kafka_bootstrap, topics.auction_outcomes,
                               topics.partitions()[topics.auction_outcomes])
         print(f"outcome topic holds {produced:,} messages (expected {args.messages:,}): "
               + ("OK" if produced == args.messages else "MISMATCH"))
-    finally:
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        for future in admin.delete_topics(list(topics.partitions()), operation_timeout=30).values():
-            try:
-                future.result(30)
-            except Exception as exc:  # a leftover benchmark topic harms nothing
-                print(f"warning: topic not deleted: {exc}")
 
 
 def drain(settings: Settings, count: int) -> None:

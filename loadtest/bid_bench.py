@@ -7,7 +7,7 @@
 Each gets the same treatment. Its maximum throughput is the best of a wrk sweep over several
 connection counts (closed loop: with too few connections a system that waits on I/O is measured
 by its latency, not its capacity). Then its latency at half of that maximum, with vegeta (open
-loop, constant rate). CPU is read from /proc for every process on the path, Kafka and Redis
+loop, constant rate). CPU is read (psutil) for every process on the path, Kafka and Redis
 included, and from the kernel's accounting for the load generator; it is printed as
 microseconds per request, since both systems share the same two cores. Only 127.0.0.1 is
 targeted and every run is bounded.
@@ -18,36 +18,35 @@ targeted and every run is bounded.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from helios.gateway.settings import REPO
+from helios.local.mesh import Launcher, free_port
+from helios.local.process import Process, Spec
 from helios.platform import kafka, settings
+from loadtest.common import (
+    BENCH_DIR,
+    cpu_seconds,
+    demo_user,
+    ensure_infra,
+    infra_pids,
+    machine_busy_seconds,
+    tool,
+    wait_healthz,
+    write_bid_targets,
+)
 from loadtest.svg import line_chart
-from tests.harness import ROOT, Launcher, Proc, free_port
-
-TICKS = os.sysconf("SC_CLK_TCK")
-# scripts/install.sh puts the Go tools here; scripts/bench.sh has it on PATH already.
-TOOLS_BIN = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "helios" / "bin"
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name) or shutil.which(name, path=str(TOOLS_BIN))
-    if found is None:
-        raise SystemExit(f"{name} not found: run scripts/install.sh")
-    return found
 
 WRK_SCRIPT = r"""
 wrk.method = "POST"
@@ -96,39 +95,31 @@ class CpuMeter:
     """CPU seconds used between two readings by each process on the path (by label), by the
     load generator (finished child processes) and by the whole machine."""
 
-    def __init__(self, procs: list[Proc]) -> None:
+    def __init__(self, procs: list[Process]) -> None:
         self._pids: dict[str, list[int]] = {}
         for proc in procs:
-            if proc.popen is not None:
-                label = proc.log_path.stem.rsplit("-", 1)[0]
-                self._pids.setdefault(label, []).append(proc.popen.pid)
-        # Kafka and Redis when scripts/infra.sh runs them (not when they are external).
-        for name in ("kafka", "redis"):
-            pid_file = ROOT / ".helios" / "pids" / f"{name}.pid"
-            if pid_file.exists():
-                self._pids[name] = [int(pid_file.read_text().split()[0])]
+            if proc.pid is not None:
+                label = proc.spec.log.stem.rsplit("-", 1)[0]
+                self._pids.setdefault(label, []).append(proc.pid)
+        # Kafka and Redis when the supervisor runs them (not when they are external).
+        for name, pid in infra_pids().items():
+            if name in ("kafka", "redis"):
+                self._pids[name] = [pid]
 
     def read(self) -> dict[str, float]:
-        usage: dict[str, float] = {}
-        for label, pids in self._pids.items():
-            for pid in pids:
-                try:
-                    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                except FileNotFoundError:
-                    continue
-                usage[label] = usage.get(label, 0.0) + (int(stat[11]) + int(stat[12])) / TICKS
+        used = {label: sum(cpu_seconds(pid) for pid in pids)
+                for label, pids in self._pids.items()}
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        usage["load generator"] = children.ru_utime + children.ru_stime
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        usage["machine"] = (sum(values) - values[3] - values[4]) / TICKS
-        return usage
+        used["load generator"] = children.ru_utime + children.ru_stime
+        used["machine"] = machine_busy_seconds()
+        return used
 
     @staticmethod
     def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
         return {k: after[k] - before.get(k, 0.0) for k in after}
 
 
-def run_wrk(url: str, seconds: int, connections: int, procs: list[Proc], name: str) -> Result:
+def run_wrk(url: str, seconds: int, connections: int, procs: list[Process], name: str) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     meter = CpuMeter(procs)
@@ -146,7 +137,7 @@ def run_wrk(url: str, seconds: int, connections: int, procs: list[Proc], name: s
                   p99 / 1e3, cpu, duration, connections)
 
 
-def find_max(url: str, seconds: int, sweep: list[int], procs: list[Proc],
+def find_max(url: str, seconds: int, sweep: list[int], procs: list[Process],
              name: str) -> tuple[Result, list[Result]]:
     """The best throughput over the connection counts in ``sweep``, and every point."""
     run_wrk(url, 2, sweep[0], procs, "warm-up")
@@ -158,18 +149,12 @@ def find_max(url: str, seconds: int, sweep: list[int], procs: list[Proc],
     return max(points, key=lambda r: r.rps), points
 
 
-def run_vegeta(url: str, rate: int, seconds: int, procs: list[Proc], name: str) -> Result:
-    tmp = Path(tempfile.mkdtemp())
-    targets = tmp / "targets.json"
+def run_vegeta(url: str, rate: int, seconds: int, procs: list[Process], name: str) -> Result:
+    targets = Path(tempfile.mkdtemp()) / "targets.json"
     run = uuid.uuid4().hex[:6]
-    with targets.open("w") as out:
-        for i in range(rate * seconds + 100):
-            body = json.dumps({"request_id": f"v-{run}-{i}",
-                               "user_id": f"user-{(i * 7919) % 1000 + 1:03d}",
-                               "site": {"domain": "news.example"}})
-            out.write(json.dumps({"method": "POST", "url": f"{url}/bid",
-                                  "header": {"content-type": ["application/json"]},
-                                  "body": base64.b64encode(body.encode()).decode()}) + "\n")
+    write_bid_targets(targets, url, ({"request_id": f"v-{run}-{i}", "user_id": demo_user(i),
+                                      "site": {"domain": "news.example"}}
+                                     for i in range(rate * seconds + 100)))
     meter = CpuMeter(procs)
     before = meter.read()
     attack = subprocess.run([tool("vegeta"), "attack", "-format=json", f"-targets={targets}",
@@ -191,7 +176,7 @@ def print_result(r: Result) -> None:
     print(f"  {'':<36} {r.cpu_row()}", flush=True)
 
 
-def measure(url: str, procs: list[Proc], name: str,
+def measure(url: str, procs: list[Process], name: str,
             args: argparse.Namespace) -> tuple[Result, Result, list[Result]]:
     """The maximum (swept) and the latency at half of it, for one system."""
     peak, points = find_max(url, args.seconds, args.connections, procs, name)
@@ -213,8 +198,7 @@ def main() -> None:
                         default=int(os.environ.get("HELIOS_BIDDER_PROCESSES", "1")))
     args = parser.parse_args()
 
-    subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), "start"], check=True,
-                   stdout=subprocess.DEVNULL)
+    ensure_infra()
     env = dict(os.environ)
     prefix = f"bench-{uuid.uuid4().hex[:6]}-"
     topics = kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
@@ -231,10 +215,9 @@ def main() -> None:
     try:
         print("1/2 ceiling: Envoy + a do-nothing grpc.aio server", flush=True)
         port = free_port()
-        proc = Proc("null-bidder", [sys.executable, str(ROOT / "loadtest" / "null_bidder.py"),
-                                    str(port)], env, logs / f"null-bidder-{port}.log")
-        proc.spawn()
-        launcher.started.append(proc)
+        launcher.adopt(Process(Spec(
+            "null-bidder", [sys.executable, str(REPO / "loadtest" / "null_bidder.py"),
+                            str(port)], logs / f"null-bidder-{port}.log", env=env))).spawn()
         gateway = launcher.start_gateway([f"127.0.0.1:{port}"], f"127.0.0.1:{free_port()}")
         wait_healthz(gateway.url)
         ceiling, ceiling_half, ceiling_points = measure(gateway.url, launcher.started,
@@ -260,7 +243,7 @@ def main() -> None:
     print(f"  p99 at half of the maximum: helios {steady.p99_ms:.2f} ms (target <= 10 ms): "
           f"{'MET' if steady.p99_ms <= 10 else 'NOT MET'}; the do-nothing server "
           f"{ceiling_half.p99_ms:.2f} ms at half of its own")
-    out = ROOT / ".helios" / "bench" / "bid.json"
+    out = BENCH_DIR / "bid.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"ceiling": [r.__dict__ for r in ceiling_points],
                                "ceiling_half": ceiling_half.__dict__,
@@ -274,21 +257,6 @@ def main() -> None:
         x_label="wrk connections", y_label="requests/s", x_ticks=args.connections))
     print(f"  raw figures: {out}; throughput by connections: {chart}")
 
-
-def wait_healthz(url: str, timeout: float = 30.0) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as reply:
-                if reply.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url}/healthz not 200 after {timeout}s")
 
 
 if __name__ == "__main__":

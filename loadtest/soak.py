@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import subprocess
@@ -30,17 +29,23 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helios.analytics.migrate import migrate
-from helios.platform import kafka, settings
+from helios.local.mesh import Launcher
+from helios.local.scratch import scratch
+from helios.platform import settings
 from helios.profiles.seed import run as seed
-from loadtest.bid_bench import tool, wait_healthz
+from loadtest.common import (
+    BENCH_DIR,
+    cpu_seconds,
+    demo_user,
+    ensure_infra,
+    rss_mb,
+    tool,
+    wait_healthz,
+    write_bid_targets,
+)
 from loadtest.svg import line_chart
-from tests.harness import ROOT, Launcher, delete_topics
-from tests.integration.analytics.support import plain
 
 WINDOW_SECONDS = 10
-TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
@@ -57,7 +62,7 @@ class Window:
 
 
 async def sql(url: str, statement: str, *args: object) -> object:
-    conn = await asyncpg.connect(plain(url))
+    conn = await asyncpg.connect(settings.libpq_url(url))
     try:
         return await conn.fetchval(statement, *args)
     finally:
@@ -66,26 +71,15 @@ async def sql(url: str, statement: str, *args: object) -> object:
 
 def process_stats(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, float]]:
     """Resident memory (MB) and CPU seconds so far, per process."""
-    rss, cpu = {}, {}
-    for name, pid in pids.items():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        cpu[name] = (int(fields[11]) + int(fields[12])) / TICKS
-        rss[name] = int(fields[21]) * PAGE / 1e6
-    return rss, cpu
+    return ({name: rss_mb(pid) for name, pid in pids.items()},
+            {name: cpu_seconds(pid) for name, pid in pids.items()})
 
 
 def targets_file(path: Path, url: str, run: str, window: int, count: int) -> None:
-    with path.open("w") as out:
-        for i in range(count):
-            body = json.dumps({"request_id": f"soak-{run}-{window}-{i}",
-                               "user_id": f"user-{(i * 7919) % 1000 + 1:03d}",
-                               "site": {"domain": f"soak-{run}.example"}})
-            out.write(json.dumps({"method": "POST", "url": f"{url}/bid",
-                                  "header": {"content-type": ["application/json"]},
-                                  "body": base64.b64encode(body.encode()).decode()}) + "\n")
+    write_bid_targets(path, url, ({"request_id": f"soak-{run}-{window}-{i}",
+                                   "user_id": demo_user(i),
+                                   "site": {"domain": f"soak-{run}.example"}}
+                                  for i in range(count)))
 
 
 def attack(targets: Path, rate: int) -> dict[str, object]:
@@ -105,26 +99,26 @@ def main() -> None:
     args = parser.parse_args()
     windows = max(1, round(args.minutes * 60 / WINDOW_SECONDS))
 
-    subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), "start"], check=True,
-                   stdout=subprocess.DEVNULL)
+    ensure_infra()
     env = dict(os.environ)
     run = uuid.uuid4().hex[:8]
-    prefix = f"soak-{run}-"
-    topics = kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
-    bootstrap = settings.kafka_bootstrap(env)
-    base_url = settings.database_url(env)
-    db_name = f"helios_soak_{run}"
-    db_url = base_url.rsplit("/", 1)[0] + "/" + db_name
-    kafka.ensure_topics(bootstrap, topics.partitions())
-    asyncio.run(sql(base_url, f'CREATE DATABASE "{db_name}"'))
-    migrate(db_url)
     seed(settings.redis_url(env))
-    logs = Path(tempfile.mkdtemp(prefix="helios-soak-"))
-    print(f"soak: {windows} windows of {WINDOW_SECONDS}s at {args.rate} bids/s through Envoy; "
-          f"topics {prefix}*, database {db_name}; logs in {logs}", flush=True)
+    with scratch(env, "soak") as own:
+        report = soak(env, own.env(), own.database_url, run, windows, args.rate)
+    report_soak(*report)
+    _, sent_total, ok_total, stored, distinct = report
+    if not (stored == distinct and ok_total <= stored <= sent_total):
+        raise SystemExit(1)
 
-    launcher = Launcher({**env, "HELIOS_KAFKA_TOPIC_PREFIX": prefix,
-                         "HELIOS_DATABASE_URL": db_url, "HELIOS_LOG_LEVEL": "WARNING"}, logs)
+
+def soak(env: dict[str, str], own: dict[str, str], db_url: str, run: str, windows: int,
+         rate: int) -> tuple[list[Window], int, int, int, int]:
+    logs = Path(tempfile.mkdtemp(prefix="helios-soak-"))
+    print(f"soak: {windows} windows of {WINDOW_SECONDS}s at {rate} bids/s through Envoy; "
+          f"topics {own['HELIOS_KAFKA_TOPIC_PREFIX']}*, database {db_url.rsplit('/', 1)[1]}; "
+          f"logs in {logs}", flush=True)
+
+    launcher = Launcher({**env, **own, "HELIOS_LOG_LEVEL": "WARNING"}, logs)
     results: list[Window] = []
     ok_total = sent_total = 0
     try:
@@ -134,7 +128,7 @@ def main() -> None:
         analytics = launcher.start("analytics")
         gateway = launcher.start_gateway([bidder.target], analytics.target)
         wait_healthz(gateway.url)
-        pids = {p.name: p.popen.pid for p in launcher.started if p.popen is not None}
+        pids = {p.name: p.pid for p in launcher.started if p.pid is not None}
         site = f"soak-{run}.example"
         stored_sql = "SELECT count(*) FROM auction_outcomes WHERE site_domain = $1"
 
@@ -145,9 +139,9 @@ def main() -> None:
         for window in range(windows):
             with tempfile.NamedTemporaryFile(suffix=".json") as targets:
                 targets_file(Path(targets.name), gateway.url, run, window,
-                             args.rate * WINDOW_SECONDS + 100)
+                             rate * WINDOW_SECONDS + 100)
                 window_started = time.monotonic()
-                report = attack(Path(targets.name), args.rate)
+                report = attack(Path(targets.name), rate)
             elapsed = time.monotonic() - window_started
             rss, cpu = process_stats(pids)
             codes = report.get("status_codes") or {}
@@ -183,12 +177,7 @@ def main() -> None:
                     "WHERE site_domain = $1", site))))
     finally:
         launcher.stop_all()
-        delete_topics(bootstrap, list(topics.partitions()))
-        asyncio.run(sql(base_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-
-    report_soak(results, sent_total, ok_total, stored, distinct)
-    if not (stored == distinct and ok_total <= stored <= sent_total):
-        raise SystemExit(1)
+    return results, sent_total, ok_total, stored, distinct
 
 
 def report_soak(results: list[Window], sent: int, ok: int, stored: int, distinct: int) -> None:
@@ -203,7 +192,7 @@ def report_soak(results: list[Window], sent: int, ok: int, stored: int, distinct
     for name in last.rss_mb:
         print(f"  {name:<10} RSS {first.rss_mb[name]:6.1f} MB after the first window, "
               f"{last.rss_mb[name]:6.1f} MB after the last")
-    out = ROOT / ".helios" / "bench" / "soak.json"
+    out = BENCH_DIR / "soak.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([asdict(w) for w in results], indent=2))
     minutes = [(i + 1) * WINDOW_SECONDS / 60 for i in range(len(results))]

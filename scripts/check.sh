@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Static checks: generated code up to date, buf lint, ruff, mypy --strict.
+# Static checks: generated code up to date, buf lint, shellcheck, ruff, mypy --strict.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/proto.sh check
 bash scripts/proto.sh lint
+step "shellcheck"
+shellcheck -x scripts/*.sh .ci/run
 step "ruff"
 ruff check helios tests loadtest
 step "mypy --strict"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make down`: stops what `make up` started, by the pids it recorded.
+# `make down`: stops what `make up` (or a test run) started, newest first, and the supervisor.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-bash "$ROOT/scripts/services.sh" stop
-bash "$ROOT/scripts/infra.sh" stop
+[[ -x "$VENV/bin/helios" ]] || exit 0
+helios local down

@@ -5,10 +5,11 @@
 #   HELIOS_FUZZ_EXAMPLES (default 20000 per generated test), HELIOS_SCHEMATHESIS_EXAMPLES
 #   (default 2000 per operation).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/install.sh
-bash scripts/infra.sh start
+helios local up infra
 export HELIOS_FUZZ_EXAMPLES=${HELIOS_FUZZ_EXAMPLES:-20000}
 export HELIOS_SCHEMATHESIS_EXAMPLES=${HELIOS_SCHEMATHESIS_EXAMPLES:-2000}
 step "hostile input: $HELIOS_FUZZ_EXAMPLES generated requests per test, Schemathesis $HELIOS_SCHEMATHESIS_EXAMPLES cases per operation"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Helios needs on a Debian machine, idempotently: Debian packages,
-# the Python virtualenv, Go command-line tools and the Kafka jars. Safe to run again;
-# each step is skipped when its result is already there.
+# the Python virtualenv, Go command-line tools and the Kafka jars, and puts the commands the
+# README uses (helios, grpcurl, ghz, helm, ...) on PATH. Safe to run again; each step is
+# skipped when its result is already there.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-apt_packages=(postgresql redis-server wrk chromium)
+apt_packages=(postgresql redis-server wrk chromium shellcheck)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,13 +18,6 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian starts the packaged servers on install; Helios starts its own, on demand.
-for svc in redis-server postgresql; do
-  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
-  fi
-done
-
 if [[ ! -x "$VENV/bin/python" ]]; then
   step "python virtualenv in $VENV"
   python3 -m venv "$VENV"
@@ -31,7 +26,7 @@ stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
 if [[ ! -f "$stamp" ]]; then
   step "pip install -e .[dev]"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+  "$VENV/bin/pip" install -q -e "${ROOT}[dev]"
   rm -f "$VENV"/.installed-* && touch "$stamp"
 fi
 
@@ -52,14 +47,29 @@ for mod in "${go_tools[@]}"; do
   fi
 done
 
-# Keyed on the pom's hash: a changed dependency list refetches into a clean folder.
+# Keyed on the pom's hash: a changed version or dependency list refetches into a clean folder.
 kafka_stamp="$KAFKA_HOME/.complete-$(sha256sum "$ROOT/scripts/kafka/pom.xml" | cut -c1-16)"
 if [[ ! -f "$kafka_stamp" ]]; then
-  step "Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_HOME"
+  step "Kafka jars (scripts/kafka/pom.xml) from Maven Central into $KAFKA_HOME"
   rm -rf "$KAFKA_HOME/libs" "$KAFKA_HOME"/.complete*
   mkdir -p "$KAFKA_HOME"
-  mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+  mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" \
     dependency:copy-dependencies -DoutputDirectory="$KAFKA_HOME/libs" -DincludeScope=runtime
   touch "$kafka_stamp"
 fi
+
+# The README's commands work in a new shell: links in a directory that is on every PATH
+# (/usr/local/bin for root, else ~/.local/bin, with a warning when that is not on PATH).
+if ((EUID == 0)); then links=/usr/local/bin; else links="$HOME/.local/bin"; fi
+mkdir -p "$links"
+for command in "$VENV/bin/helios" "$TOOLS_BIN"/*; do
+  target="$links/$(basename "$command")"
+  if [[ "$(readlink "$target" 2>/dev/null)" != "$command" ]]; then
+    ln -sf "$command" "$target"
+  fi
+done
+case ":$PATH:" in
+  *":$links:"*) ;;
+  *) step "add $links to PATH for helios, grpcurl, ghz and helm in a new shell" ;;
+esac
 step "install complete"

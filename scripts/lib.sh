@@ -1,11 +1,12 @@
+# shellcheck shell=bash
 # Shared settings and helpers for the scripts under scripts/. Sourced, never run.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="${HELIOS_STATE_DIR:-$ROOT/.helios}"
 VENV="${HELIOS_VENV:-$ROOT/.venv}"
+# The same folder as helios/local/layout.py's cache (the installer runs before that package is
+# installed): the Kafka jars and the Go tools.
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/helios"
-TOOLS_BIN="${HELIOS_TOOLS_BIN:-$CACHE/bin}"
-KAFKA_VERSION="${HELIOS_KAFKA_VERSION:-4.1.1}"
-KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
+TOOLS_BIN="$CACHE/bin"
+export KAFKA_HOME="$CACHE/kafka"
 export PATH="$VENV/bin:$TOOLS_BIN:$PATH"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -6,6 +6,7 @@
 #   scripts/proto.sh check    fail when the committed output differs from a fresh generation
 #   scripts/proto.sh lint     buf lint (STANDARD)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -52,8 +53,8 @@ case "${1:-generate}" in
     step "generated code is up to date"
     ;;
   lint)
-    work="$STATE/buf"
-    rm -rf "$work" && mkdir -p "$work/third_party/google/api"
+    work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+    mkdir -p "$work/third_party/google/api"
     cp "$googleapis"/google/api/{annotations,http}.proto "$work/third_party/google/api/"
     cp -r protos "$work/protos"
     cat > "$work/buf.yaml" <<YAML

@@ -1,9 +1,10 @@
 """Session fixtures: the real infrastructure, and Helios processes started on free ports.
 
-- ``infra``: Kafka, Redis and PostgreSQL started by ``scripts/infra.sh`` (or the existing servers
-  named by HELIOS_KAFKA_BOOTSTRAP_SERVERS / HELIOS_REDIS_URL / HELIOS_DATABASE_URL), with a
-  topic prefix and a PostgreSQL database of this session's own (created, migrated, dropped at
-  the end) and the demo profiles seeded.
+- ``infra``: Kafka, Redis and PostgreSQL run by the supervisor (`helios local up infra`, as
+  `make up` starts them; or the servers named by HELIOS_KAFKA_BOOTSTRAP_SERVERS /
+  HELIOS_REDIS_URL / HELIOS_DATABASE_URL), with topics and a PostgreSQL database of this
+  session's own (helios.local.scratch: created, migrated, removed at the end) and the demo
+  profiles seeded.
 - ``service_env``: the environment for child processes pointing at ``infra``.
 - ``launcher``: starts ``helios serve <name>`` and Envoy for one test; stops them after it.
 - ``mesh``: the whole mesh (all four services behind a gateway) for the session.
@@ -11,18 +12,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from helios.local.mesh import HELIOS, Gateway, Launcher, Service, launched
+from helios.local.scratch import scratch
 from helios.platform import kafka, settings
-from tests.harness import ROOT, Gateway, Launcher, ServiceProcess, delete_topics, launched
 
 
 @dataclass(frozen=True)
@@ -36,38 +36,24 @@ class Infra:
 
 @dataclass(frozen=True)
 class Mesh:
-    profiles: ServiceProcess
-    bidder: ServiceProcess
-    auction: ServiceProcess
-    analytics: ServiceProcess
+    profiles: Service
+    bidder: Service
+    auction: Service
+    analytics: Service
     gateway: Gateway
     infra: Infra
 
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
-    subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), "start"], check=True)
+    subprocess.run([str(HELIOS), "local", "up", "infra"], check=True)
     env = os.environ
-    session = uuid.uuid4().hex[:8]
-    bootstrap = settings.kafka_bootstrap(env)
-    prefix = f"test-{session}-"
-    topics = kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
-    kafka.ensure_topics(bootstrap, topics.partitions())
-
-    base_url = settings.database_url(env)
-    db_name = f"helios_test_{session}"
-    database_url = base_url.rsplit("/", 1)[0] + "/" + db_name
-    asyncio.run(_admin(base_url, f'CREATE DATABASE "{db_name}"'))
-
-    from helios.analytics.migrate import migrate
     from helios.profiles.seed import run as seed_profiles
 
-    migrate(database_url)
     seed_profiles(settings.redis_url(env))
-    yield Infra(bootstrap, settings.redis_url(env), database_url, prefix, topics)
-
-    asyncio.run(_admin(base_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-    delete_topics(bootstrap, list(topics.partitions()))
+    with scratch(env, "test") as own:
+        yield Infra(settings.kafka_bootstrap(env), settings.redis_url(env), own.database_url,
+                    own.prefix, own.topics)
 
 
 @pytest.fixture(scope="session")
@@ -108,22 +94,6 @@ def mesh(infra: Infra, service_env: dict[str, str], log_dir: Path) -> Iterator[M
                                       {"HELIOS_GATEWAY_API_RATE": "100000",
                                        "HELIOS_GATEWAY_API_BURST": "100000"})
         yield Mesh(profiles, bidder, auction, analytics, gateway, infra)
-
-
-async def _admin(base_url: str, sql: str) -> None:
-    """Runs one statement (CREATE/DROP DATABASE) on the server of ``base_url``."""
-    import asyncpg
-
-    conn = await asyncpg.connect(_plain(base_url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -17,6 +17,7 @@ was refused), ``original-topic``, ``original-partition`` and ``original-offset``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -213,8 +214,9 @@ def ensure_topics(bootstrap: str, partitions: Mapping[str, int] = TOPIC_PARTITIO
     return created
 
 
-def header(headers: Iterable[tuple[str, bytes | None]] | None, name: str) -> bytes | None:
-    for key, value in headers or ():
-        if key == name:
-            return value
-    return None
+def delete_topics(bootstrap: str, names: Iterable[str], timeout: float = 30.0) -> None:
+    """Removes the topics, best effort (a scratch run's leftover harms nothing)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics(list(names), operation_timeout=timeout).values():
+        with contextlib.suppress(KafkaException):
+            future.result(timeout)

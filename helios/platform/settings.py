@@ -89,6 +89,12 @@ def redis_url(env: Environ) -> str:
     return env_str(env, "HELIOS_REDIS_URL", "redis://localhost:6379/0")
 
 
+def libpq_url(url: str) -> str:
+    """A database URL as libpq and asyncpg take it: ``postgresql://``, without SQLAlchemy's
+    driver name."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
 def database_url(env: Environ) -> str:
     url = env_str(env, "HELIOS_DATABASE_URL", "postgresql+asyncpg://helios:helios@localhost:5432/helios")
     if url.startswith("postgresql://"):

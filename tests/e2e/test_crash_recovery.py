@@ -15,9 +15,11 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Producer
 
+from helios.local.mesh import Launcher
 from helios.platform import kafka
+from helios.platform.kafka import delete_topics
 from tests.conftest import Infra
-from tests.harness import Launcher, delete_topics, eventually
+from tests.harness import eventually
 from tests.integration.analytics.support import db_fetch, stored_ids, unique
 from tests.integration.auction.support import BID_CONTENT_TYPE, a_bid
 

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from helios.local.mesh import Gateway
 from tests.conftest import Mesh
-from tests.harness import ROOT, Gateway, eventually
+from tests.harness import ROOT, eventually
 from tests.http import request
 
 pytestmark = pytest.mark.e2e

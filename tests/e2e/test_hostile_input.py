@@ -26,6 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helios.platform.settings import libpq_url
 from tests.conftest import Mesh
 from tests.harness import eventually
 from tests.http import Reply, request
@@ -97,8 +98,7 @@ def stored(mesh: Mesh, ids: set[str]) -> set[str]:
     import asyncpg
 
     async def query() -> set[str]:
-        conn = await asyncpg.connect(
-            mesh.infra.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        conn = await asyncpg.connect(libpq_url(mesh.infra.database_url))
         try:
             rows = await conn.fetch("SELECT bid_request_id FROM auction_outcomes "
                                     "WHERE bid_request_id = ANY($1::text[])", list(ids))

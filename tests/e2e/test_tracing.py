@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
+from helios.local.mesh import Launcher, launched
 from helios.platform import kafka
+from helios.platform.kafka import delete_topics
 from tests.conftest import Infra
-from tests.harness import Launcher, delete_topics, eventually, launched
+from tests.harness import eventually
 
 SERVICES = ("profiles", "bidder", "auction", "analytics")
 

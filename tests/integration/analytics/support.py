@@ -18,8 +18,9 @@ from confluent_kafka import Producer
 
 from helios.analytics.v1 import analytics_pb2_grpc
 from helios.auction.v1.auction_pb2 import AuctionOutcome
+from helios.local.mesh import free_port
 from helios.platform.kafka import producer_config
-from tests.harness import free_port
+from helios.platform.settings import libpq_url
 
 
 def unique(prefix: str) -> str:
@@ -52,15 +53,11 @@ def produce_outcomes(bootstrap: str, topic: str, outcomes: Iterable[AuctionOutco
     produce(bootstrap, topic, ((o.bid_request_id, o.SerializeToString()) for o in outcomes))
 
 
-def plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def db_fetch(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
     """Runs one query on a fresh connection (from sync tests: its own event loop, in a thread so
     it works whether or not the caller is inside a running loop)."""
     async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(plain(database_url))
+        conn = await asyncpg.connect(libpq_url(database_url))
         try:
             return list(await conn.fetch(sql, *args))
         finally:

@@ -13,7 +13,8 @@ import pytest
 
 from helios.analytics.v1 import analytics_pb2 as pb
 from helios.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
-from tests.harness import ServiceProcess, eventually, launched
+from helios.local.mesh import Service, launched
+from tests.harness import eventually
 from tests.integration.analytics.support import (
     analytics_stub,
     outcome,
@@ -37,7 +38,7 @@ IDS = {name: f"{SITE}-{name}" for name, *_ in DATA}
 
 @pytest.fixture(scope="module")
 def service(infra: object, service_env: dict[str, str], log_dir: Path,
-            ) -> Iterator[ServiceProcess]:
+            ) -> Iterator[Service]:
     with launched(service_env, log_dir) as launcher:
         analytics = launcher.start("analytics",
                                    {"HELIOS_ANALYTICS_CONSUMER_GROUP": unique("queries")})
@@ -52,7 +53,7 @@ def service(infra: object, service_env: dict[str, str], log_dir: Path,
 
 
 @pytest.fixture
-def stub(service: ServiceProcess) -> Iterator[AnalyticsServiceStub]:
+def stub(service: Service) -> Iterator[AnalyticsServiceStub]:
     with analytics_stub(service.target) as client:
         yield client
 

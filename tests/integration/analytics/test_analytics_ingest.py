@@ -14,9 +14,11 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from helios.analytics.v1 import analytics_pb2 as pb
+from helios.local.mesh import HELIOS, Launcher
 from helios.platform import kafka
+from helios.platform.kafka import delete_topics
 from tests.conftest import Infra
-from tests.harness import ROOT, Launcher, delete_topics, eventually
+from tests.harness import eventually
 from tests.integration.analytics.support import (
     TcpProxy,
     analytics_stub,
@@ -177,10 +179,10 @@ def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher,
 def test_a_postgresql_restart_loses_nothing(infra: Infra, launcher: Launcher,
                                             own: tuple[str, kafka.Topics],
                                             topics: kafka.Topics) -> None:
-    """The PostgreSQL that scripts/infra.sh runs is really stopped and started again while
-    outcomes keep arriving: the service survives and every outcome is stored once."""
+    """The PostgreSQL the supervisor runs is really stopped and started again while outcomes
+    keep arriving: the service survives and every outcome is stored once."""
     assert not os.environ.get("HELIOS_DATABASE_URL"), (
-        "this test restarts the PostgreSQL that scripts/infra.sh runs; unset HELIOS_DATABASE_URL")
+        "this test restarts the PostgreSQL the supervisor runs; unset HELIOS_DATABASE_URL")
     site = unique("restart") + ".example"
     analytics = launcher.start("analytics", {
         "HELIOS_ANALYTICS_CONSUMER_GROUP": unique("g"),
@@ -192,14 +194,14 @@ def test_a_postgresql_restart_loses_nothing(infra: Infra, launcher: Launcher,
     produce_outcomes(infra.kafka_bootstrap, topics.auction_outcomes, messages[:20])  # type: ignore[arg-type]
     eventually(lambda: len(stored_ids(infra.database_url, ids)) == 20, timeout=30)
 
-    infra_sh = str(ROOT / "scripts" / "infra.sh")
-    subprocess.run(["bash", infra_sh, "stop", "postgres"], check=True, capture_output=True)
+    local = [str(HELIOS), "local"]
+    subprocess.run([*local, "stop", "postgres"], check=True, capture_output=True)
     try:
         produce_outcomes(infra.kafka_bootstrap, topics.auction_outcomes, messages[20:])  # type: ignore[arg-type]
         eventually(lambda: "retrying the same batch" in analytics.log_text(), timeout=30)
         assert analytics.alive
     finally:
-        subprocess.run(["bash", infra_sh, "start", "postgres"], check=True, capture_output=True)
+        subprocess.run([*local, "start", "postgres"], check=True, capture_output=True)
 
     eventually(lambda: len(stored_ids(infra.database_url, ids)) == 60, timeout=60)
     assert stored_ids(infra.database_url, ids) == dict.fromkeys(ids, 1)

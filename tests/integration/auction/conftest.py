@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from helios.local.mesh import HELIOS, Launcher, launched
 from helios.platform import kafka, settings
-from tests.harness import ROOT, Launcher, launched
-from tests.integration.auction.support import AuctionKafka, delete_topics
+from helios.platform.kafka import delete_topics
+from tests.integration.auction.support import AuctionKafka
 
 SEED = "integration-seed"
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
-    subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), "start", "kafka"], check=True)
+    subprocess.run([str(HELIOS), "local", "up", "infra"], check=True)
     return settings.kafka_bootstrap(os.environ)
 
 

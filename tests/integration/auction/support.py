@@ -3,7 +3,6 @@ producers and consumers, no fakes."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -117,11 +116,3 @@ def header(msg: Message, name: str) -> bytes | None:
         if key == name:
             return value if isinstance(value, bytes) else None
     return None
-
-
-def delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for future in admin.delete_topics(names, operation_timeout=30).values():
-        # Best effort: a leftover test topic harms nothing.
-        with contextlib.suppress(Exception):
-            future.result(30)

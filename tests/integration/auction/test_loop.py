@@ -11,8 +11,9 @@ from helios.auction.consumer import AuctionLoop
 from helios.auction.rules import Rules
 from helios.auction.service import CONSUMER_OVERRIDES, PRODUCER_OVERRIDES
 from helios.auction.settings import RuleSettings
+from helios.local.mesh import free_port
 from helios.platform.kafka import consumer_config, producer_config
-from tests.harness import eventually, free_port
+from tests.harness import eventually
 from tests.integration.auction.support import (
     AuctionKafka,
     a_bid,

@@ -8,7 +8,8 @@ from helios.auction.outcomes import OUTCOME_CONTENT_TYPE
 from helios.auction.rules import Rules
 from helios.auction.settings import RuleSettings
 from helios.bidder.v1.bidder_pb2 import BidResponse
-from tests.harness import Launcher, eventually
+from helios.local.mesh import Launcher
+from tests.harness import eventually
 from tests.integration.auction.conftest import SEED
 from tests.integration.auction.support import (
     BID_CONTENT_TYPE,

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from tests.harness import Launcher, free_port
+from helios.local.mesh import Launcher, free_port
 from tests.integration.bidder.support import new_id
 
 

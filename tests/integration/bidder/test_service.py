@@ -10,8 +10,8 @@ import grpc
 import pytest
 
 from helios.bidder.v1.bidder_pb2 import BidResponse, Site, SubmitBidRequest
+from helios.local.mesh import Launcher, Service, free_port
 from tests.conftest import Infra
-from tests.harness import Launcher, ServiceProcess, free_port
 from tests.integration.bidder.support import (
     Answer,
     failed,
@@ -25,13 +25,13 @@ from tests.integration.bidder.support import (
 CONTENT_TYPE = b"application/x-protobuf; messageType=helios.bidder.v1.BidResponse"
 
 
-def start(launcher: Launcher, **env: str) -> tuple[ServiceProcess, ServiceProcess]:
+def start(launcher: Launcher, **env: str) -> tuple[Service, Service]:
     profiles = launcher.start("profiles")
     bidder = launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target, **env})
     return profiles, bidder
 
 
-def bid_for(bidder: ServiceProcess, user_id: str, **fields: object) -> Answer:
+def bid_for(bidder: Service, user_id: str, **fields: object) -> Answer:
     request = SubmitBidRequest(request_id=new_id("bid"), user_id=user_id,
                                **fields)  # type: ignore[arg-type]
     return submit(bidder.target, request)

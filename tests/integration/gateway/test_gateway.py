@@ -22,27 +22,26 @@ from typing import Any
 import pytest
 
 from helios.gateway.settings import GatewaySettings
-from tests.harness import Gateway, Launcher, ServiceProcess, eventually, free_port, launched
+from helios.local.mesh import Gateway, Launcher, Service, free_port, launched
+from helios.local.probes import grpc_serving
+from helios.local.process import Spec
+from tests.harness import eventually
 
 UPSTREAM = Path(__file__).with_name("recording_upstream.py")
 
 
-def start_upstream(launcher: Launcher) -> ServiceProcess:
+def start_upstream(launcher: Launcher) -> Service:
     port = free_port()
-    proc = ServiceProcess(
-        name="recording-upstream",
-        argv=[sys.executable, str(UPSTREAM), str(port)],
+    proc = Service(Spec(
+        name="recording-upstream", argv=[sys.executable, str(UPSTREAM), str(port)],
         env={**launcher.base_env, "PYTHONPATH": str(UPSTREAM.parents[3])},
-        log_path=launcher.log_dir / f"recording-upstream-{port}.log",
-        grpc_port=port,
-    )
-    proc.spawn()
-    launcher.started.append(proc)
-    proc.wait_healthy()
+        log=launcher.log_dir / f"recording-upstream-{port}.log",
+        ready=grpc_serving(f"127.0.0.1:{port}"), port=port), grpc_port=port)
+    launcher.adopt(proc).start()
     return proc
 
 
-def start_gateway(launcher: Launcher, upstream: ServiceProcess,
+def start_gateway(launcher: Launcher, upstream: Service,
                   env: dict[str, str] | None = None) -> Gateway:
     gateway = launcher.start_gateway([upstream.target], upstream.target, env)
     # Envoy is ready before its first health check passes; /bid needs a healthy bidder.
@@ -51,7 +50,7 @@ def start_gateway(launcher: Launcher, upstream: ServiceProcess,
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, ServiceProcess]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Service]]:
     with launched(dict(os.environ), tmp_path_factory.mktemp("gateway")) as launcher:
         upstream = start_upstream(launcher)
         yield start_gateway(launcher, upstream, {"HELIOS_GATEWAY_AUTH": "off"}), upstream
@@ -75,7 +74,7 @@ def call(method: str, url: str, body: Any = None,
     return status, json.loads(raw) if raw else None
 
 
-def received(upstream: ServiceProcess, request_id: str) -> dict[str, Any]:
+def received(upstream: Service, request_id: str) -> dict[str, Any]:
     """The upstream's log line for the call carrying ``request_id``."""
     def find() -> dict[str, Any] | None:
         for line in upstream.log_text().splitlines():
@@ -93,7 +92,7 @@ def rid() -> str:
     return f"gw-{uuid.uuid4().hex[:12]}"
 
 
-def test_a_bid_is_transcoded_with_snake_case_fields(stack: tuple[Gateway, ServiceProcess]) -> None:
+def test_a_bid_is_transcoded_with_snake_case_fields(stack: tuple[Gateway, Service]) -> None:
     gateway, upstream = stack
     request_id = rid()
 
@@ -115,7 +114,7 @@ def test_a_bid_is_transcoded_with_snake_case_fields(stack: tuple[Gateway, Servic
 
 
 def test_the_clients_request_id_reaches_the_service_log_and_comes_back(
-        stack: tuple[Gateway, ServiceProcess]) -> None:
+        stack: tuple[Gateway, Service]) -> None:
     gateway, upstream = stack
     request_id = rid()
 
@@ -128,7 +127,7 @@ def test_the_clients_request_id_reaches_the_service_log_and_comes_back(
 
 
 def test_a_request_id_is_generated_when_the_client_sends_none(
-        stack: tuple[Gateway, ServiceProcess]) -> None:
+        stack: tuple[Gateway, Service]) -> None:
     gateway, upstream = stack
 
     status, headers, _ = http("GET", f"{gateway.url}/api/outcomes/winners?page=3")
@@ -151,7 +150,7 @@ def test_a_request_id_is_generated_when_the_client_sends_none(
     ("/api/outcomes/abc-1/", "GetOutcome", {"bid_request_id": "abc-1"}),
 ])
 def test_trailing_slash_forms_reach_the_same_method(
-        stack: tuple[Gateway, ServiceProcess], path: str, method: str,
+        stack: tuple[Gateway, Service], path: str, method: str,
         fields: dict[str, str]) -> None:
     gateway, upstream = stack
     request_id = rid()
@@ -164,7 +163,7 @@ def test_trailing_slash_forms_reach_the_same_method(
 
 
 @pytest.mark.parametrize("plus", ["%2B", "+"])
-def test_a_query_value_keeps_its_plus_sign(stack: tuple[Gateway, ServiceProcess],
+def test_a_query_value_keeps_its_plus_sign(stack: tuple[Gateway, Service],
                                            plus: str) -> None:
     gateway, upstream = stack
     request_id = rid()
@@ -178,7 +177,7 @@ def test_a_query_value_keeps_its_plus_sign(stack: tuple[Gateway, ServiceProcess]
 
 
 def test_a_body_over_64_kib_is_413_and_never_reaches_the_bidder(
-        stack: tuple[Gateway, ServiceProcess]) -> None:
+        stack: tuple[Gateway, Service]) -> None:
     gateway, upstream = stack
     before = upstream.log_text().count('"SubmitBid"')
     body = json.dumps({"request_id": "big", "user_id": "u", "page_url": "x" * 65 * 1024})
@@ -191,7 +190,7 @@ def test_a_body_over_64_kib_is_413_and_never_reaches_the_bidder(
     assert upstream.log_text().count('"SubmitBid"') == before
 
 
-def test_a_body_just_under_the_limit_is_accepted(stack: tuple[Gateway, ServiceProcess]) -> None:
+def test_a_body_just_under_the_limit_is_accepted(stack: tuple[Gateway, Service]) -> None:
     gateway, _ = stack
     padding = 60 * 1024
     body = json.dumps({"request_id": "near", "user_id": "u", "page_url": "x" * padding})
@@ -216,7 +215,7 @@ def call_raw(gateway: Gateway, path: str, body: bytes) -> tuple[int, Any]:
     ("POST", "/"),
 ])
 def test_unknown_paths_and_methods_are_404_json(
-        stack: tuple[Gateway, ServiceProcess], method: str, path: str) -> None:
+        stack: tuple[Gateway, Service], method: str, path: str) -> None:
     gateway, _ = stack
 
     status, reply = call(method, f"{gateway.url}{path}", {} if method != "GET" else None)
@@ -228,7 +227,7 @@ def test_unknown_paths_and_methods_are_404_json(
 
 @pytest.mark.parametrize("path", ["/api/outcomes/stats?bogus=1", "/api/outcomes/?pagesize=9"])
 def test_unknown_query_parameters_are_400_naming_them(
-        stack: tuple[Gateway, ServiceProcess], path: str) -> None:
+        stack: tuple[Gateway, Service], path: str) -> None:
     gateway, _ = stack
 
     status, reply = call("GET", f"{gateway.url}{path}")
@@ -239,7 +238,7 @@ def test_unknown_query_parameters_are_400_naming_them(
 
 
 def test_a_service_error_is_a_json_status_with_the_http_code(
-        stack: tuple[Gateway, ServiceProcess]) -> None:
+        stack: tuple[Gateway, Service]) -> None:
     gateway, _ = stack
 
     status, reply = call("POST", f"{gateway.url}/bid", {"user_id": "u"})
@@ -250,7 +249,7 @@ def test_a_service_error_is_a_json_status_with_the_http_code(
     assert "missing" in reply["message"]
 
 
-def test_malformed_json_is_400(stack: tuple[Gateway, ServiceProcess]) -> None:
+def test_malformed_json_is_400(stack: tuple[Gateway, Service]) -> None:
     gateway, _ = stack
 
     status, reply = call_raw(gateway, "/bid", b'{"request_id": ')
@@ -260,7 +259,7 @@ def test_malformed_json_is_400(stack: tuple[Gateway, ServiceProcess]) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/index.html"])
-def test_the_dashboard_is_served_by_envoy(stack: tuple[Gateway, ServiceProcess],
+def test_the_dashboard_is_served_by_envoy(stack: tuple[Gateway, Service],
                                           path: str) -> None:
     gateway, _ = stack
 
@@ -271,7 +270,7 @@ def test_the_dashboard_is_served_by_envoy(stack: tuple[Gateway, ServiceProcess],
     assert body == GatewaySettings.from_env(os.environ).dashboard.read_bytes()
 
 
-def test_access_log_is_json_with_the_request_id(stack: tuple[Gateway, ServiceProcess]) -> None:
+def test_access_log_is_json_with_the_request_id(stack: tuple[Gateway, Service]) -> None:
     gateway, _ = stack
     request_id = rid()
     call("GET", f"{gateway.url}/api/outcomes/stats", headers={"x-request-id": request_id})

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.harness import Gateway, Launcher, ServiceProcess, launched
+from helios.local.mesh import Gateway, Launcher, Service, launched
 from tests.http import Reply, request
 from tests.integration.gateway.test_gateway import received, start_gateway, start_upstream
 
@@ -27,12 +27,12 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
 
 
 @pytest.fixture(scope="module")
-def upstream(launcher: Launcher) -> ServiceProcess:
+def upstream(launcher: Launcher) -> Service:
     return start_upstream(launcher)
 
 
 @pytest.fixture(scope="module")
-def gateway(launcher: Launcher, upstream: ServiceProcess) -> Gateway:
+def gateway(launcher: Launcher, upstream: Service) -> Gateway:
     return start_gateway(launcher, upstream)
 
 
@@ -135,7 +135,7 @@ def test_bids_the_dashboard_and_the_openapi_document_need_no_token(gateway: Gate
     assert document.json()["info"]["title"] == "Helios"
 
 
-def test_auth_off_opens_the_api(launcher: Launcher, upstream: ServiceProcess) -> None:
+def test_auth_off_opens_the_api(launcher: Launcher, upstream: Service) -> None:
     open_gateway = start_gateway(launcher, upstream, {"HELIOS_GATEWAY_AUTH": "off"})
     assert request("GET", f"{open_gateway.url}/api/outcomes/stats").status == 200
     open_gateway.stop()
@@ -144,7 +144,7 @@ def test_auth_off_opens_the_api(launcher: Launcher, upstream: ServiceProcess) ->
 # --- rate limits ----------------------------------------------------------------------------
 
 def test_the_api_is_limited_per_client_address(launcher: Launcher,
-                                               upstream: ServiceProcess) -> None:
+                                               upstream: Service) -> None:
     limited = start_gateway(launcher, upstream, {"HELIOS_GATEWAY_API_RATE": "1",
                                                  "HELIOS_GATEWAY_API_BURST": "3"})
     auth = limited.auth()
@@ -166,7 +166,7 @@ def test_the_api_is_limited_per_client_address(launcher: Launcher,
 
 
 def test_bids_share_one_bucket_whoever_sends_them(launcher: Launcher,
-                                                  upstream: ServiceProcess) -> None:
+                                                  upstream: Service) -> None:
     limited = start_gateway(launcher, upstream, {"HELIOS_GATEWAY_BID_RATE": "1",
                                                  "HELIOS_GATEWAY_BID_BURST": "2"})
     first = [bid(limited).status for _ in range(4)]
@@ -209,7 +209,7 @@ def test_no_reply_names_envoy_or_carries_grpc_or_timing_headers(gateway: Gateway
 
 @pytest.mark.parametrize("timeout", ["1n", "999999H", "bogus", "1S"])
 def test_a_clients_grpc_timeout_never_reaches_the_service(
-        gateway: Gateway, upstream: ServiceProcess, timeout: str) -> None:
+        gateway: Gateway, upstream: Service, timeout: str) -> None:
     request_id = rid()
 
     reply = bid(gateway, **{"grpc-timeout": timeout, "x-request-id": request_id})
@@ -219,7 +219,7 @@ def test_a_clients_grpc_timeout_never_reaches_the_service(
 
 
 def test_client_x_envoy_and_grpc_headers_are_removed_before_routing(
-        gateway: Gateway, upstream: ServiceProcess) -> None:
+        gateway: Gateway, upstream: Service) -> None:
     request_id = rid()
 
     reply = bid(gateway, **{"x-request-id": request_id, "x-envoy-upstream-rq-timeout-ms": "1",
@@ -235,7 +235,7 @@ def test_client_x_envoy_and_grpc_headers_are_removed_before_routing(
 @pytest.mark.parametrize("content_type", ["application/grpc", "application/grpc+proto",
                                           "Application/GRPC-web"])
 @pytest.mark.parametrize("path", ["/bid", "/api/outcomes"])
-def test_a_grpc_content_type_is_415_json(gateway: Gateway, upstream: ServiceProcess,
+def test_a_grpc_content_type_is_415_json(gateway: Gateway, upstream: Service,
                                          content_type: str, path: str) -> None:
     before = upstream.log_text().count('"msg": "call"')
 

@@ -13,8 +13,9 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
+from helios.local.mesh import Launcher, free_port
 from helios.profiles.v1 import profiles_pb2, profiles_pb2_grpc
-from tests.harness import Launcher, eventually, free_port
+from tests.harness import eventually
 
 
 class Collector(trace_service_pb2_grpc.TraceServiceServicer):

@@ -11,9 +11,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from helios.bidder.v1 import bidder_pb2, bidder_pb2_grpc
+from helios.local.mesh import free_port
 from helios.platform import errors
 from helios.platform.server import Registration, Service, run
-from tests.harness import free_port
 
 
 class Scripted(bidder_pb2_grpc.BidServiceServicer):

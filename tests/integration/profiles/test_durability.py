@@ -1,6 +1,7 @@
 """Redis is the profiles' system of record: a profile written through the API survives a
-restart of Redis by the project's own scripts, and Redis being killed, and `make up`'s seeding
-never overwrites a demo profile a user changed."""
+restart of Redis by the project's own supervisor, and Redis being killed (which the supervisor
+answers by starting it again), and `make up`'s seeding never overwrites a demo profile a user
+changed."""
 
 from __future__ import annotations
 
@@ -9,21 +10,29 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
 
+from helios.local.mesh import Launcher
 from helios.profiles.v1 import profiles_pb2 as pb
 from helios.profiles.v1.profiles_pb2_grpc import ProfileServiceStub
-from tests.harness import BIN, ROOT, Launcher, eventually
-
-STATE = Path(os.environ.get("HELIOS_STATE_DIR", ROOT / ".helios"))
+from tests.harness import BIN, eventually
 
 
-def infra(*args: str) -> None:
-    subprocess.run(["bash", str(ROOT / "scripts" / "infra.sh"), *args], check=True,
-                   capture_output=True, timeout=120)
+def local(*args: str) -> str:
+    """`helios local ...`, as an operator types it."""
+    return subprocess.run([str(BIN / "helios"), "local", *args], check=True,
+                          capture_output=True, text=True, timeout=120).stdout
+
+
+def redis_pid() -> int:
+    from helios.local.layout import Layout
+    from helios.local.supervisor import request
+
+    (event,) = request(Layout.from_env(os.environ), {"cmd": "status"})
+    (row,) = [r for r in event["rows"] if r["name"] == "redis"]
+    return int(row["pid"])
 
 
 @pytest.fixture
@@ -58,8 +67,7 @@ def test_an_upserted_profile_survives_a_redis_restart(
     user_id = new_user_id()
     upsert(stub, user_id, {"travel": 0.8, "books": 0.25})
 
-    infra("stop", "redis")
-    infra("start", "redis")
+    local("restart", "redis")
 
     assert read_back(stub, user_id) == {"travel": 0.8, "books": 0.25}
     stub.DeleteProfile(pb.DeleteProfileRequest(user_id=user_id), timeout=5)
@@ -73,12 +81,11 @@ def test_an_upserted_profile_survives_redis_being_killed(
     # loses nothing even sooner: the kernel holds what Redis wrote).
     time.sleep(1.5)
 
-    pid = int((STATE / "pids" / "redis.pid").read_text())
+    pid = redis_pid()
     os.kill(pid, signal.SIGKILL)
-    eventually(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)
-    infra("start", "redis")
 
     assert read_back(stub, user_id) == {"music": 0.95}
+    assert redis_pid() != pid
     stub.DeleteProfile(pb.DeleteProfileRequest(user_id=user_id), timeout=5)
 
 

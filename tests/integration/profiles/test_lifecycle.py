@@ -10,13 +10,13 @@ import uuid
 import grpc.aio
 import redis.asyncio as redis
 
+from helios.local.mesh import free_port
 from helios.platform.server import run
 from helios.platform.settings import redis_url
 from helios.profiles.service import build
 from helios.profiles.settings import Settings
 from helios.profiles.v1 import profiles_pb2 as pb
 from helios.profiles.v1.profiles_pb2_grpc import ProfileServiceStub
-from tests.harness import free_port
 
 
 async def connected_names(client: redis.Redis) -> set[str]:

@@ -10,21 +10,21 @@ from pathlib import Path
 import grpc
 import pytest
 
+from helios.local.mesh import Launcher, Service, free_port, launched
 from helios.profiles.v1 import profiles_pb2 as pb
 from helios.profiles.v1.profiles_pb2_grpc import ProfileServiceStub
-from tests.harness import Launcher, ServiceProcess, free_port, launched
 
 NewId = Callable[[], str]
 
 
 @pytest.fixture(scope="module")
-def profiles(service_env: dict[str, str], log_dir: Path) -> Iterator[ServiceProcess]:
+def profiles(service_env: dict[str, str], log_dir: Path) -> Iterator[Service]:
     with launched(service_env, log_dir) as launcher:
         yield launcher.start("profiles")
 
 
 @pytest.fixture(scope="module")
-def stub(profiles: ServiceProcess) -> Iterator[ProfileServiceStub]:
+def stub(profiles: Service) -> Iterator[ProfileServiceStub]:
     with grpc.insecure_channel(profiles.target) as channel:
         yield ProfileServiceStub(channel)
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 import redis.asyncio as redis
 
+from helios.local.mesh import free_port
 from helios.platform.errors import Unavailable
 from helios.profiles.model import Profile
 from helios.profiles.settings import Settings
 from helios.profiles.store import ProfileStore, connect
-from tests.harness import free_port
 
 NewId = Callable[[], str]
 

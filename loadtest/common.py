@@ -1,0 +1,87 @@
+"""What every benchmark shares: the local infrastructure through the supervisor, CPU and memory
+of the processes it measures (psutil), the Go tools, and the one writer of vegeta targets.
+Every benchmark aims at 127.0.0.1 only and is bounded in time or count."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helios.gateway.settings import REPO
+from helios.local.layout import Layout
+from helios.local.mesh import HELIOS
+from helios.local.probes import http, wait
+from helios.local.process import usage
+from helios.local.supervisor import request
+
+BENCH_DIR = REPO / ".helios" / "bench"
+
+
+def layout() -> Layout:
+    return Layout.from_env(os.environ)
+
+
+def ensure_infra() -> None:
+    """Kafka, PostgreSQL and Redis, started by the supervisor unless they run already."""
+    subprocess.run([str(HELIOS), "local", "up", "infra"], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def infra_pids() -> dict[str, int]:
+    """The pids of the local servers the supervisor runs (none for external ones)."""
+    (event,) = request(layout(), {"cmd": "status"})
+    return {row["name"]: row["pid"] for row in event["rows"]
+            if row["name"] in ("kafka", "postgres", "redis") and row.get("pid")}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time so far of a process and its children (PostgreSQL's backends, say)."""
+    return usage(pid)[1]
+
+
+def rss_mb(pid: int) -> float:
+    return usage(pid)[0]
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (all but idle and iowait), every core."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def tool(name: str) -> str:
+    return layout().tool(name)
+
+
+def write_bid_targets(path: Path, url: str, bodies: Iterable[Mapping[str, object]]) -> int:
+    """vegeta's JSON targets, one `POST /bid` per body (each bid its own request id);
+    returns how many were written."""
+    count = 0
+    with path.open("w") as out:
+        for body in bodies:
+            out.write(json.dumps({
+                "method": "POST", "url": f"{url}/bid",
+                "header": {"content-type": ["application/json"]},
+                "body": base64.b64encode(json.dumps(body).encode()).decode()}) + "\n")
+            count += 1
+    return count
+
+
+def demo_user(i: int) -> str:
+    """Spreads requests over the 1,000 seeded demo users."""
+    return f"user-{(i * 7919) % 1000 + 1:03d}"
+
+
+def wait_healthz(url: str, timeout: float = 30.0) -> None:
+    """The gateway has a healthy bidder (Envoy is ready before its first health check)."""
+    if not wait(http(f"{url}/healthz"), timeout):
+        raise RuntimeError(f"{url}/healthz not 200 after {timeout}s")
