@@ -8,6 +8,7 @@
     helios credentials
     helios token [--seconds N] [--subject NAME]
     helios wait-healthy TARGET [TARGET ...] [--timeout S]
+    helios settings                                     every environment variable, a table
     helios local up|down|status|start|stop|restart      (see helios/local/cli.py)
 
 Settings come from environment variables (see docs/CONVENTIONS.md); a missing or malformed one
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--seconds", type=int, default=24 * 3600,
                        help="how long it is valid (default: a day)")
     token.add_argument("--subject", default="local-user", help="the token's sub claim")
+
+    commands.add_parser("settings", help="every environment variable with its default, as a "
+                                         "markdown table")
 
     wait = commands.add_parser("wait-healthy", help="wait until gRPC health checks say SERVING")
     wait.add_argument("targets", nargs="+", help="host:port")
@@ -116,6 +120,10 @@ def _dispatch(args: argparse.Namespace) -> None:
             sys.exit(f"helios: {exc}")
     elif args.command == "wait-healthy":
         _wait_healthy(args.targets, args.timeout)
+    elif args.command == "settings":
+        from helios.settings import table
+
+        print(table(), end="")
     elif args.command == "local":
         from helios.local import cli as local
 

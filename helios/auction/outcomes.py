@@ -20,10 +20,7 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 from helios.auction.rules import Decision
 from helios.auction.v1.auction_pb2 import AuctionOutcome
 from helios.bidder.v1.bidder_pb2 import BidResponse
-from helios.platform.kafka import content_type
-
-# The list form confluent-kafka gives for consumed messages and accepts for produced ones.
-Headers = list[tuple[str, str | bytes | None]]
+from helios.platform.kafka import Headers, content_type
 
 BID_RESPONSE_TYPE = BidResponse.DESCRIPTOR.full_name
 

@@ -6,16 +6,15 @@ probes and grpcurl), and the work is the Kafka loop running in the background.
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
-from helios.auction.consumer import AuctionLoop
+from helios.auction.consumer import Auction
 from helios.auction.rules import Rules
 from helios.auction.settings import Settings
-from helios.platform import logging as helios_logging
-from helios.platform import tracing
-from helios.platform.kafka import consumer_config, producer_config
-from helios.platform.server import Service, run, run_forever
-from helios.platform.settings import process_env
+from helios.platform import consumer
+from helios.platform.kafka import producer_config
+from helios.platform.server import Service, run, service_main
+from helios.platform.tracing import OFF, Tracing
 
 # The outcomes of a batch are flushed together, so larger producer batches cost no latency.
 PRODUCER_OVERRIDES = {
@@ -23,35 +22,32 @@ PRODUCER_OVERRIDES = {
     "batch.size": 1_000_000,
     # Only failures reach the Python callback: successes would cost a call per message.
     "delivery.report.only.error": True,
-}
-CONSUMER_OVERRIDES = {
-    # Fetch in large chunks; the loop takes up to a batch at a time from the local queue.
-    "fetch.min.bytes": 65_536,
-    "fetch.wait.max.ms": 50,
+    # An outcome the broker cannot take fails after this, so the batch is handled again
+    # instead of waiting for librdkafka's default of five minutes.
+    "message.timeout.ms": 10_000,
 }
 
 
-def build_loop(settings: Settings) -> AuctionLoop:
-    consumer = Consumer(consumer_config(settings.kafka_bootstrap, settings.group_id,
-                                        **CONSUMER_OVERRIDES))
+def build_loop(settings: Settings, tracer: Tracing = OFF) -> consumer.ConsumerLoop:
     producer = Producer(producer_config(settings.kafka_bootstrap, **PRODUCER_OVERRIDES))
-    return AuctionLoop(consumer, producer, settings.topics, Rules(settings.rules),
-                       batch_size=settings.batch_size)
+    topics = settings.topics
+    return consumer.build(
+        "auction", settings.kafka_bootstrap, settings.group_id, topics.bid_responses,
+        topics.bid_responses_dlq,
+        Auction(producer, topics, Rules(settings.rules), tracer=tracer),
+        batch_size=settings.batch_size, linger_seconds=settings.batch_linger_ms / 1000,
+        backoff=consumer.Backoff(settings.retry_initial_seconds, settings.retry_max_seconds),
+        producer=producer)
 
 
-async def serve(settings: Settings) -> None:
-    loop = build_loop(settings)
+async def serve(settings: Settings, tracer: Tracing) -> None:
     await run(Service(
         name="auction",
         grpc_port=settings.grpc_port,
         metrics_port=settings.metrics_port,
-        # The loop flushes, commits and closes its clients itself when it is cancelled.
-        background=[loop.run_async],
+        background=[build_loop(settings, tracer).run],
+        tracing=tracer,
     ))
 
 
-def main() -> None:
-    settings = Settings.from_env(process_env())
-    helios_logging.configure("auction", settings.log_level)
-    with tracing.configured("auction", process_env()):
-        run_forever(lambda: serve(settings))
+main = service_main("auction", Settings.from_env, serve)

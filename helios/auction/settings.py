@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helios.platform import settings
 from helios.platform.kafka import Topics
 from helios.platform.settings import (
+    KAFKA_BOOTSTRAP,
+    LOG_LEVEL,
     Environ,
     SettingsError,
-    env_choice,
-    env_float,
-    env_int,
-    env_str,
-    kafka_bootstrap,
+    Variable,
+    grpc_port,
+    metrics_port,
+    nested,
 )
 
 FIRST_PRICE = "first_price"
@@ -21,26 +23,43 @@ UNIFORM = "uniform"
 LOGNORMAL = "lognormal"
 
 
+GRPC_PORT = grpc_port("auction", 50053)
+
+
 @dataclass(frozen=True)
 class RuleSettings:
     """What :func:`helios.auction.rules.decide` needs; no I/O settings, so tests build it
     directly."""
 
-    mode: str = FIRST_PRICE
-    # first_price: a bid below this loses; at or above it wins with ``win_probability``.
-    min_bid: float = 0.30
-    win_probability: float = 0.70
+    mode: str = Variable("HELIOS_AUCTION_MODE", FIRST_PRICE,
+                         "auction: first_price (the original rule) or second_price",
+                         choices=(FIRST_PRICE, SECOND_PRICE)).field()
+    min_bid: float = Variable("HELIOS_AUCTION_MIN_BID", 0.30,
+                              "auction, first_price: a bid below it loses", low=0.0).field()
+    win_probability: float = Variable(
+        "HELIOS_AUCTION_WIN_PROBABILITY", 0.70,
+        "auction, first_price: chance that a bid at or above the minimum wins",
+        low=0.0, high=1.0).field()
     # Mixed into every decision's hash, so two deployments (or two test runs) can differ while
     # each stays reproducible.
-    seed: str = "helios"
-    # second_price: the reserve price and the simulated competing bid.
-    floor: float = 0.30
-    competitor_distribution: str = UNIFORM
-    competitor_low: float = 0.10
-    competitor_high: float = 1.20
+    seed: str = Variable("HELIOS_AUCTION_SEED", "helios",
+                         "auction: mixed into every decision (at most 64 bytes)").field()
+    floor: float = Variable("HELIOS_AUCTION_FLOOR", 0.30,
+                            "auction, second_price: reserve price", low=0.0).field()
+    competitor_distribution: str = Variable(
+        "HELIOS_AUCTION_COMPETITOR_DISTRIBUTION", UNIFORM,
+        "auction, second_price: the competing bid's distribution",
+        choices=(UNIFORM, LOGNORMAL)).field()
+    competitor_low: float = Variable("HELIOS_AUCTION_COMPETITOR_LOW", 0.10,
+                                     "auction, uniform: lowest competing bid", low=0.0).field()
+    competitor_high: float = Variable("HELIOS_AUCTION_COMPETITOR_HIGH", 1.20,
+                                      "auction, uniform: highest competing bid", low=0.0).field()
     # lognormal: ln(price) ~ Normal(mu, sigma); the defaults put the median near 0.60.
-    competitor_mu: float = -0.5
-    competitor_sigma: float = 0.5
+    competitor_mu: float = Variable("HELIOS_AUCTION_COMPETITOR_MU", -0.5,
+                                    "auction, lognormal: mu of ln(competing bid)").field()
+    competitor_sigma: float = Variable("HELIOS_AUCTION_COMPETITOR_SIGMA", 0.5,
+                                       "auction, lognormal: sigma of ln(competing bid)",
+                                       low=0.0).field()
 
     def __post_init__(self) -> None:
         if self.competitor_high < self.competitor_low:
@@ -52,44 +71,36 @@ class RuleSettings:
 
     @classmethod
     def from_env(cls, env: Environ) -> RuleSettings:
-        return cls(
-            mode=env_choice(env, "HELIOS_AUCTION_MODE", FIRST_PRICE, (FIRST_PRICE, SECOND_PRICE)),
-            min_bid=env_float(env, "HELIOS_AUCTION_MIN_BID", 0.30, low=0.0),
-            win_probability=env_float(env, "HELIOS_AUCTION_WIN_PROBABILITY", 0.70,
-                                      low=0.0, high=1.0),
-            seed=env_str(env, "HELIOS_AUCTION_SEED", "helios"),
-            floor=env_float(env, "HELIOS_AUCTION_FLOOR", 0.30, low=0.0),
-            competitor_distribution=env_choice(env, "HELIOS_AUCTION_COMPETITOR_DISTRIBUTION",
-                                               UNIFORM, (UNIFORM, LOGNORMAL)),
-            competitor_low=env_float(env, "HELIOS_AUCTION_COMPETITOR_LOW", 0.10, low=0.0),
-            competitor_high=env_float(env, "HELIOS_AUCTION_COMPETITOR_HIGH", 1.20, low=0.0),
-            competitor_mu=env_float(env, "HELIOS_AUCTION_COMPETITOR_MU", -0.5),
-            competitor_sigma=env_float(env, "HELIOS_AUCTION_COMPETITOR_SIGMA", 0.5, low=0.0),
-        )
+        return settings.from_env(cls, env)
 
 
 @dataclass(frozen=True)
 class Settings:
-    grpc_port: int
-    metrics_port: int
-    kafka_bootstrap: str
-    topics: Topics
-    group_id: str
-    rules: RuleSettings
-    # Messages taken from Kafka per batch; one broker acknowledgement wait and one offset
-    # commit per batch, so larger batches amortise both.
-    batch_size: int = 2000
-    log_level: str = "INFO"
+    grpc_port: int = GRPC_PORT.field()
+    metrics_port: int = metrics_port("auction", 9103).field()
+    kafka_bootstrap: str = KAFKA_BOOTSTRAP.field()
+    topics: Topics = nested(Topics.from_env, Topics)
+    group_id: str = Variable("HELIOS_AUCTION_GROUP_ID", "helios-auction",
+                             "auction: consumer group").field()
+    rules: RuleSettings = nested(RuleSettings.from_env, RuleSettings)
+    # One broker acknowledgement wait and one offset commit per batch, so larger batches
+    # amortise both.
+    batch_size: int = Variable("HELIOS_AUCTION_BATCH_SIZE", 2000,
+                               "auction: bids taken from Kafka per batch at most",
+                               low=1, high=100_000).field()
+    batch_linger_ms: int = Variable(
+        "HELIOS_AUCTION_BATCH_LINGER_MS", 5,
+        "auction: how long a batch waits for more bids after its first", low=0,
+        high=60_000, unit="ms").field()
+    retry_initial_seconds: float = Variable(
+        "HELIOS_AUCTION_RETRY_INITIAL_SECONDS", 0.2,
+        "auction: first wait before a batch Kafka did not acknowledge is handled again",
+        low=0.001, unit="s").field()
+    retry_max_seconds: float = Variable(
+        "HELIOS_AUCTION_RETRY_MAX_SECONDS", 5.0, "auction: longest wait between those retries",
+        low=0.001, unit="s").field()
+    log_level: str = LOG_LEVEL.field()
 
     @classmethod
     def from_env(cls, env: Environ) -> Settings:
-        return cls(
-            grpc_port=env_int(env, "HELIOS_AUCTION_GRPC_PORT", 50053, low=1, high=65535),
-            metrics_port=env_int(env, "HELIOS_AUCTION_METRICS_PORT", 9103, low=0, high=65535),
-            kafka_bootstrap=kafka_bootstrap(env),
-            topics=Topics.from_env(env),
-            group_id=env_str(env, "HELIOS_AUCTION_GROUP_ID", "helios-auction"),
-            rules=RuleSettings.from_env(env),
-            batch_size=env_int(env, "HELIOS_AUCTION_BATCH_SIZE", 2000, low=1, high=100_000),
-            log_level=env_str(env, "HELIOS_LOG_LEVEL", "INFO"),
-        )
+        return settings.from_env(cls, env)

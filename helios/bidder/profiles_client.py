@@ -92,7 +92,8 @@ class _Pending:
 
 class ProfilesClient:
     def __init__(self, batch_get: BatchGet, breaker: CircuitBreaker, *, batch_max: int = 256,
-                 max_in_flight: int = 1, interval: float = 0.0) -> None:
+                 max_in_flight: int = 1, interval: float = 0.0,
+                 tracer: tracing.Tracing = tracing.OFF) -> None:
         self._batch_get = batch_get
         self._breaker = breaker
         self._batch_max = batch_max
@@ -107,7 +108,8 @@ class ProfilesClient:
         self._scheduled = False
         # Strong references: the loop keeps only weak ones to running tasks.
         self._calls: set[asyncio.Task[None]] = set()
-        self._traced = tracing.enabled()
+        self._tracing = tracer
+        self._traced = tracer.enabled
 
     async def lookup(self, user_id: str, budget: float) -> Lookup:
         """The user's profile, waited for at most ``budget`` seconds."""
@@ -177,7 +179,7 @@ class ProfilesClient:
     async def _traced_call(self, batch: dict[str, _Pending], seconds: float) -> None:
         spans = [s for pending in batch.values() for s in pending.spans if s.is_valid]
         parent = set_span_in_context(NonRecordingSpan(spans[0])) if spans else None
-        with tracing.tracer().start_as_current_span(
+        with self._tracing.tracer.start_as_current_span(
                 "helios.profiles.v1.ProfileService/BatchGetProfiles", context=parent,
                 kind=SpanKind.CLIENT, links=[Link(s) for s in spans],
                 attributes={"rpc.system": "grpc", "helios.batch.users": len(batch)}):

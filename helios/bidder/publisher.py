@@ -45,11 +45,12 @@ def producer_overrides(timeout_seconds: float, linger_ms: float) -> dict[str, An
 
 
 class BidPublisher:
-    def __init__(self, sender: Sender, topic: str, timeout_seconds: float) -> None:
+    def __init__(self, sender: Sender, topic: str, timeout_seconds: float, *,
+                 tracer: tracing.Tracing = tracing.OFF) -> None:
         self._sender = sender
         self._topic = topic
         self._timeout = timeout_seconds
-        self._traced = tracing.enabled()
+        self._traced = tracer.enabled
 
     async def publish(self, bid: BidResponse, request_id: str = "",
                       within: float | None = None) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from helios.bidder.bidding import Bidder
 from helios.bidder.v1.bidder_pb2 import BidResponse, SubmitBidRequest
 from helios.bidder.v1.bidder_pb2_grpc import BidServiceServicer
-from helios.platform import logging as hlog
+from helios.platform.interceptors import request_id
 
 
 class BidServicer(BidServiceServicer):
@@ -16,6 +16,5 @@ class BidServicer(BidServiceServicer):
 
     async def SubmitBid(self, request: SubmitBidRequest,
                         context: Any) -> BidResponse:
-        # The platform interceptor has put the caller's x-request-id in the logging context.
-        return await self._bidder.submit(request, request_id=hlog.request_id.get(),
+        return await self._bidder.submit(request, request_id=request_id(context),
                                          remaining=context.time_remaining())

@@ -19,11 +19,17 @@ from helios.local.layout import Layout
 from helios.local.servers import kafka, postgres, redis
 from helios.local.supervisor import Step, Task
 from helios.platform import settings
-from helios.platform.settings import Environ, env_bool, env_int
+from helios.platform.settings import Environ, Variable
 
 # Bidder k (from 0) listens on its configured port + 100·k, metrics likewise.
 BIDDER_PORT_STEP = 100
 RESERVED_PORTS = "/proc/sys/net/ipv4/ip_local_reserved_ports"
+BIDDER_PROCESSES = Variable("HELIOS_BIDDER_PROCESSES", 1, "make up: bidder processes, k-th "
+                            "on the bidder's ports + 100·k, each its own Envoy endpoint",
+                            low=1, high=32)
+# A machine setting: on by default for `make up`'s fixed ports, off for a run on free ones.
+RESERVE_PORTS = Variable("HELIOS_LOCAL_RESERVE_PORTS", True, "make up: add the gRPC ports to "
+                         "net.ipv4.ip_local_reserved_ports (root only)")
 
 
 def groups(layout: Layout, env: Environ) -> dict[str, Sequence[Step]]:
@@ -45,7 +51,7 @@ def services(layout: Layout, env: Environ) -> list[Step]:
         "profiles": Profiles.from_env(env), "auction": Auction.from_env(env),
         "analytics": Analytics.from_env(env)}
     bidder = Bidder.from_env(env)
-    count = env_int(env, "HELIOS_BIDDER_PROCESSES", 1, low=1, high=32)
+    count = BIDDER_PROCESSES.read(env)
     specs = [mesh.service(name, env, layout.log(name), grpc_port=s.grpc_port,
                           metrics_port=s.metrics_port) for name, s in ports.items()]
     bidders = []
@@ -61,10 +67,8 @@ def services(layout: Layout, env: Environ) -> list[Step]:
         **env, "HELIOS_GATEWAY_BIDDER_TARGETS": targets,
         "HELIOS_GATEWAY_ANALYTICS_TARGET": f"127.0.0.1:{ports['analytics'].grpc_port}"})
     grpc_ports = [spec.port for spec in [*specs, *bidders] if spec.port is not None]
-    # A machine setting: on by default for `make up`'s fixed ports, off for a run on free ones.
-    reserving = env_bool(env, "HELIOS_LOCAL_RESERVE_PORTS", True)
     return [
-        *([Task("reserve ports", lambda: reserve(grpc_ports))] if reserving else []),
+        *([Task("reserve ports", lambda: reserve(grpc_ports))] if RESERVE_PORTS.read(env) else []),
         Task("topics", lambda: _topics(env)),
         Task("schema", lambda: _migrate(env)),
         Task("demo profiles", lambda: _seed(env)),

@@ -18,10 +18,12 @@ import grpc
 import grpc.aio
 from google.protobuf import descriptor_pool
 from opentelemetry import trace
+from opentelemetry.trace import Tracer
 
 from helios.platform import errors, tracing, wire
 from helios.platform import logging as hlog
 from helios.platform.metrics import GRPC_HANDLED, GRPC_SECONDS
+from helios.platform.tracing import OFF, Tracing
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    def __init__(self) -> None:
+    def __init__(self, tracing: Tracing = OFF) -> None:
+        self._tracing = tracing
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}  # type: ignore[type-arg]
 
     async def intercept_service(
@@ -46,8 +49,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             return handler  # streaming (health Watch, reflection): passed through untouched
         observed = _observe(method, handler.unary_unary)  # type: ignore[arg-type]
         # Decided once per method: with tracing off the call path has no span code at all.
-        if tracing.enabled():
-            observed = _traced(method, observed)
+        if self._tracing.enabled:
+            observed = _traced(method, observed, self._tracing.tracer)
         wrapped = grpc.unary_unary_rpc_method_handler(
             observed,
             request_deserializer=_tolerant(handler.request_deserializer, method),
@@ -100,8 +103,8 @@ def _observe(method: str, inner: Handler) -> Handler:
 
     async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
-        request_id = _request_id(context)
-        token = hlog.request_id.set(request_id)
+        caller = request_id(context)
+        token = hlog.request_id.set(caller)
         try:
             if type(request) is _Undecodable:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
@@ -115,7 +118,7 @@ def _observe(method: str, inner: Handler) -> Handler:
         except Exception:
             log.exception("unhandled error in %s", method)
             GRPC_HANDLED.labels(name, "INTERNAL").inc()
-            await context.abort(grpc.StatusCode.INTERNAL, _internal_error(request_id))
+            await context.abort(grpc.StatusCode.INTERNAL, _internal_error(caller))
         else:
             ok.inc()
             return response
@@ -126,13 +129,12 @@ def _observe(method: str, inner: Handler) -> Handler:
     return handle
 
 
-def _traced(method: str, inner: Handler) -> Handler:
+def _traced(method: str, inner: Handler, tracer: Tracer) -> Handler:
     """Runs ``inner`` in a SERVER span named ``package.Service/Method`` (the OpenTelemetry
     convention), child of the caller's context from the ``traceparent`` metadata, if any."""
     name = method.lstrip("/")
     service, _, short = name.rpartition("/")
     attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": short}
-    tracer = tracing.tracer()
 
     async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         parent = tracing.from_metadata(context.invocation_metadata())
@@ -158,7 +160,8 @@ def _code_value(context: grpc.aio.ServicerContext[Any, Any]) -> int:
     return 0 if code is None else int(code)
 
 
-def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+def request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    """The caller's ``x-request-id`` (the gateway's, or the exchange's own), or ""."""
     for key, value in context.invocation_metadata() or ():
         if key == "x-request-id":
             return str(value)

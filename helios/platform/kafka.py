@@ -27,6 +27,8 @@ from typing import Any, cast
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from helios.platform.settings import TOPIC_PREFIX
+
 log = logging.getLogger(__name__)
 
 BID_RESPONSES = "bid_responses"
@@ -51,7 +53,7 @@ class Topics:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Topics:
-        prefix = env.get("HELIOS_KAFKA_TOPIC_PREFIX", "").strip()
+        prefix = TOPIC_PREFIX.read(env).strip()
         return cls(prefix + BID_RESPONSES, prefix + AUCTION_OUTCOMES, prefix + BID_RESPONSES_DLQ,
                    prefix + AUCTION_OUTCOMES_DLQ)
 

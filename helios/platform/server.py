@@ -15,7 +15,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import grpc
 import grpc.aio
@@ -23,8 +23,12 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from helios.platform import logging as helios_logging
+from helios.platform import tracing
 from helios.platform.interceptors import ServiceInterceptor
 from helios.platform.metrics import serve_metrics
+from helios.platform.settings import Environ, process_env
+from helios.platform.tracing import OFF, Tracing
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,13 @@ class Registration:
 
     full_name: str
     add_to_server: Callable[[grpc.aio.Server], None]
+
+    @classmethod
+    def of(cls, service: Any, add: Callable[[Any, grpc.aio.Server], None],
+           servicer: object) -> Registration:
+        """``servicer`` for ``service`` (the ServiceDescriptor from the generated module),
+        added by the generated ``add_<Service>Servicer_to_server``."""
+        return cls(service.full_name, lambda server: add(servicer, server))
 
 
 @dataclass
@@ -52,6 +63,8 @@ class Service:
     # After NOT_SERVING and before refusing new calls, so health-checking proxies move away.
     drain_seconds: float = 0.5
     host: str = "[::]"
+    # A SERVER span per call when on.
+    tracing: Tracing = OFF
 
 
 class MethodAwarePool:
@@ -78,7 +91,7 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
     """Serves until SIGTERM/SIGINT (or ``stop`` is set, for embedding), or until a background
     task fails (then re-raises it)."""
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor()],
+        interceptors=[ServiceInterceptor(service.tracing)],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
@@ -151,3 +164,24 @@ def run_forever(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
         asyncio.run(main())
     else:
         uvloop.run(main())
+
+
+class _Settings(Protocol):
+    @property
+    def log_level(self) -> str: ...
+
+
+S = TypeVar("S", bound=_Settings)
+
+
+def service_main(name: str, read_settings: Callable[[Environ], S],
+                 serve: Callable[[S, Tracing], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """The ``main()`` of `helios serve <name>`: settings from the environment (a bad one stops
+    it, named), JSON logs, tracing as the environment asks, ``serve`` on uvloop."""
+    def main() -> None:
+        env = process_env()
+        settings = read_settings(env)
+        helios_logging.configure(name, settings.log_level)
+        with tracing.configured(name, env) as traces:
+            run_forever(lambda: serve(settings, traces))
+    return main

@@ -1,8 +1,11 @@
 """OpenTelemetry tracing: off unless ``OTEL_TRACES_EXPORTER`` asks for it, W3C trace context
 carried in gRPC metadata and Kafka headers.
 
-Off (the default), nothing here touches the SDK: :func:`enabled` is False, callers check it once
-(at construction, or with one boolean test per message) and skip all span work, so the bid path
+A service builds one :class:`Tracing` at start-up (:func:`configured`) and hands it to every
+object that makes spans, through their constructors: nothing reads a module global, so an
+object built before tracing was configured cannot silently miss it. Off (:data:`OFF`, the
+default everywhere), nothing touches the SDK: callers test ``tracing.enabled`` once (at
+construction, or with one boolean test per message) and skip all span work, so the bid path
 costs what it did before tracing existed.
 
 On, the exporter is chosen by the standard variable:
@@ -15,9 +18,8 @@ On, the exporter is chosen by the standard variable:
 
 The service name is OTEL_SERVICE_NAME, else the service's own. Spans leave through a
 BatchSpanProcessor (tuned by the standard OTEL_BSP_* variables), flushed when the service stops.
-
-The tracer provider is kept here rather than installed as OpenTelemetry's global: a process has
-one, set once at start-up, and tests can swap it (:func:`use`) without the global's set-once rule.
+The provider is the service's own rather than OpenTelemetry's global (which is set-once), so
+tests build as many as they like.
 """
 
 from __future__ import annotations
@@ -36,86 +38,90 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.trace import Span, SpanContext, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from helios.platform.settings import Environ, env_choice
+from helios.platform.kafka import Headers
+from helios.platform.settings import Environ, Variable
 
-EXPORTER_VARIABLE = "OTEL_TRACES_EXPORTER"
-FILE_VARIABLE = "HELIOS_TRACES_FILE"
-EXPORTERS = ("none", "console", "otlp")
+EXPORTER = Variable("OTEL_TRACES_EXPORTER", "none",
+                    "traces: console writes JSON lines, otlp sends to the collector named by "
+                    "the OTEL_EXPORTER_OTLP_* variables", choices=("none", "console", "otlp"))
+TRACES_FILE = Variable("HELIOS_TRACES_FILE", "", "traces: the file console spans are appended "
+                       "to", shown="stderr", allow_empty=True)
 # The headers (Kafka) and metadata keys (gRPC) that carry the context.
 TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
 
-# Kafka headers as confluent-kafka gives and takes them.
-Headers = list[tuple[str, str | bytes | None]]
-
 _PROPAGATOR = TraceContextTextMapPropagator()
-_provider: TracerProvider | None = None
-_tracer: Tracer | None = None
-_output: IO[str] | None = None
 
 
-def enabled() -> bool:
-    return _tracer is not None
+class Tracing:
+    """Where a service's spans go: nowhere (``provider`` None), or to ``provider``."""
+
+    def __init__(self, provider: TracerProvider | None = None,
+                 output: IO[str] | None = None) -> None:
+        self._provider = provider
+        self._tracer: Tracer | None = (provider.get_tracer("helios")
+                                       if provider is not None else None)
+        self._output = output
+
+    @property
+    def enabled(self) -> bool:
+        return self._tracer is not None
+
+    @property
+    def tracer(self) -> Tracer:
+        """The service's tracer; only valid when :attr:`enabled`."""
+        if self._tracer is None:
+            raise RuntimeError("tracing is off")
+        return self._tracer
+
+    def consumer_span(self, name: str, parent: Context, **kwargs: Any) -> Span:
+        """A started CONSUMER span, child of ``parent``; the caller ends it."""
+        return self.tracer.start_span(name, context=parent, kind=trace.SpanKind.CONSUMER,
+                                      **kwargs)
+
+    def shutdown(self) -> None:
+        """Exports the spans still queued."""
+        if self._provider is not None:
+            self._provider.shutdown()
+        if self._output is not None:
+            self._output.close()
 
 
-def tracer() -> Tracer:
-    """The service's tracer; only valid when :func:`enabled`."""
-    if _tracer is None:
-        raise RuntimeError("tracing is not configured")
-    return _tracer
+OFF = Tracing()
 
 
-def use(provider: TracerProvider | None) -> None:
-    """Makes ``provider`` the one spans go to (None: tracing off)."""
-    global _provider, _tracer
-    _provider = provider
-    _tracer = provider.get_tracer("helios") if provider is not None else None
-
-
-def configure(service: str, env: Environ) -> bool:
-    """Turns tracing on when the environment asks for it; returns whether it did. Raises
-    SettingsError naming the variable for an unknown exporter."""
-    global _output
-    kind = env_choice(env, EXPORTER_VARIABLE, "none", EXPORTERS)
+def from_env(service: str, env: Environ) -> Tracing:
+    """Tracing as the environment asks for it; raises SettingsError naming the variable for an
+    unknown exporter."""
+    kind = EXPORTER.read(env)
     if kind == "none":
-        return False
+        return OFF
     exporter: SpanExporter
+    output: IO[str] | None = None
     if kind == "otlp":
         # Imported only when asked for: it loads grpc and the OTLP protos.
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter()
     else:
-        path = env.get(FILE_VARIABLE, "").strip()
+        path = TRACES_FILE.read(env).strip()
         # Line-buffered: each span is one line, readable as soon as it is exported.
-        _output = open(path, "a", buffering=1, encoding="utf-8") if path else None
-        exporter = ConsoleSpanExporter(out=_output or sys.stderr, formatter=_json_line)
+        output = open(path, "a", buffering=1, encoding="utf-8") if path else None
+        exporter = ConsoleSpanExporter(out=output or sys.stderr, formatter=_json_line)
     name = env.get("OTEL_SERVICE_NAME", "").strip() or service
     provider = TracerProvider(resource=Resource.create({"service.name": name}),
                               shutdown_on_exit=False)
     provider.add_span_processor(BatchSpanProcessor(exporter))
-    use(provider)
-    return True
-
-
-def shutdown() -> None:
-    """Exports the spans still queued and turns tracing off."""
-    global _output
-    if _provider is not None:
-        _provider.shutdown()
-    use(None)
-    if _output is not None:
-        _output.close()
-        _output = None
+    return Tracing(provider, output)
 
 
 @contextlib.contextmanager
-def configured(service: str, env: Environ) -> Iterator[None]:
+def configured(service: str, env: Environ) -> Iterator[Tracing]:
     """Tracing as the environment asks, for the life of the block (a service's run)."""
-    configure(service, env)
+    tracing = from_env(service, env)
     try:
-        yield
+        yield tracing
     finally:
-        shutdown()
+        tracing.shutdown()
 
 
 def _json_line(span: ReadableSpan) -> str:
@@ -171,11 +177,6 @@ def add_to_headers(headers: Headers, context: Context | None = None) -> None:
 
 
 # --- spans ------------------------------------------------------------------------------------
-
-def consumer_span(name: str, parent: Context, **kwargs: Any) -> Span:
-    """A started CONSUMER span, child of ``parent``; the caller ends it."""
-    return tracer().start_span(name, context=parent, kind=trace.SpanKind.CONSUMER, **kwargs)
-
 
 def current_span_context() -> SpanContext:
     return trace.get_current_span().get_span_context()

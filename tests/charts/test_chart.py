@@ -136,3 +136,30 @@ def test_auth_without_a_jwks_secret_fails_naming_the_value() -> None:
                              "gateway.auth.jwksSecret="], capture_output=True, text=True)
     assert result.returncode != 0
     assert "gateway.auth.jwksSecret must name a Secret" in result.stderr
+
+
+def test_the_charts_defaults_are_the_services_own() -> None:
+    """values.yaml restates some defaults for the templates (a port is a Service's too):
+    each must be the settings' default, written in the code once."""
+    from helios.analytics import settings as analytics
+    from helios.auction import settings as auction
+    from helios.bidder import settings as bidder
+    from helios.gateway import settings as gateway
+    from helios.profiles import settings as profiles
+
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    for name, module in (("profiles", profiles), ("bidder", bidder), ("auction", auction),
+                         ("analytics", analytics)):
+        component = values["components"][name]
+        defaults = module.Settings()
+        assert (component["grpcPort"], component["metricsPort"]) == (
+            defaults.grpc_port, defaults.metrics_port), name
+    chart = values["gateway"]
+    assert (chart["port"], chart["tlsPort"], chart["adminPort"]) == (
+        gateway.PORT.default, gateway.TLS_PORT.default, gateway.ADMIN_PORT.default)
+    assert (chart["auth"]["enabled"], chart["auth"]["issuer"], chart["auth"]["audience"]) == (
+        gateway.AUTH.default, gateway.JWT_ISSUER.default, gateway.JWT_AUDIENCE.default)
+    limits = chart["rateLimit"]
+    assert (limits["apiPerSecond"], limits["apiBurst"], limits["bidPerSecond"],
+            limits["bidBurst"]) == (gateway.API_RATE.default, gateway.API_BURST.default,
+                                    gateway.BID_RATE.default, gateway.BID_BURST.default)

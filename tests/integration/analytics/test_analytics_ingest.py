@@ -169,7 +169,7 @@ def test_a_postgresql_outage_loses_nothing(infra: Infra, launcher: Launcher,
         proxy.restore()
         eventually(lambda: len(stored_ids(url, ids)) == 60, timeout=60)
         assert stored_ids(url, ids) == dict.fromkeys(ids, 1)
-        assert "database is back; resuming" in analytics.log_text()
+        assert "batch handled after retrying; resuming" in analytics.log_text()
         with analytics_stub(analytics.target) as stub:
             assert stub.GetStats(pb.GetStatsRequest(site_domain=site)).total == 60
     finally:

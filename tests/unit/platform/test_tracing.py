@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
-from helios.analytics.ingest import Backoff, Ingestor
-from helios.auction.consumer import AuctionLoop
+from helios.analytics.ingest import OutcomeWriter
+from helios.auction.consumer import Auction
 from helios.auction.rules import Rules
 from helios.auction.settings import RuleSettings
 from helios.bidder.breaker import CircuitBreaker
@@ -26,9 +26,10 @@ from helios.bidder.profiles_client import ProfilesClient, traced
 from helios.bidder.publisher import BidPublisher
 from helios.bidder.v1.bidder_pb2 import BidResponse
 from helios.platform import interceptors, tracing
-from helios.platform.kafka import Topics
+from helios.platform.kafka import Headers, Topics
 from helios.platform.settings import SettingsError
 from helios.profiles.v1 import profiles_pb2 as pb
+from tests.unit.fakes import FakeMessage
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 SPAN_ID = 0x00F067AA0BA902B7
@@ -39,20 +40,25 @@ def remote(trace_id: int = TRACE_ID, span_id: int = SPAN_ID) -> SpanContext:
     return SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(1))
 
 
+class Traced:
+    """Tracing on, with the spans kept in memory."""
+
+    def __init__(self) -> None:
+        self.exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.tracing = tracing.Tracing(provider)
+
+
 @pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    """Tracing on, spans kept in memory; off again afterwards."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    yield exporter
-    tracing.use(None)
-    provider.shutdown()
+def spans() -> Iterator[Traced]:
+    traced_ = Traced()
+    yield traced_
+    traced_.tracing.shutdown()
 
 
-def finished(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    return list(exporter.get_finished_spans())
+def finished(on: Traced) -> list[ReadableSpan]:
+    return list(on.exporter.get_finished_spans())
 
 
 def header_text(headers: list[tuple[str, Any]], name: str) -> str | None:
@@ -65,25 +71,25 @@ def header_text(headers: list[tuple[str, Any]], name: str) -> str | None:
 # --- configuration ----------------------------------------------------------------------------
 
 def test_tracing_is_off_without_the_variable_and_with_none() -> None:
-    assert tracing.configure("bidder", {}) is False
-    assert tracing.configure("bidder", {"OTEL_TRACES_EXPORTER": "none"}) is False
-    assert not tracing.enabled()
+    assert tracing.from_env("bidder", {}) is tracing.OFF
+    assert not tracing.from_env("bidder", {"OTEL_TRACES_EXPORTER": "none"}).enabled
+    with pytest.raises(RuntimeError, match="tracing is off"):
+        tracing.OFF.tracer  # noqa: B018 - the property raises
 
 
 def test_an_unknown_exporter_is_refused_naming_the_variable() -> None:
     with pytest.raises(SettingsError, match="OTEL_TRACES_EXPORTER"):
-        tracing.configure("bidder", {"OTEL_TRACES_EXPORTER": "jaeger"})
+        tracing.from_env("bidder", {"OTEL_TRACES_EXPORTER": "jaeger"})
 
 
 def test_console_writes_one_json_span_per_line_to_the_file_on_shutdown(tmp_path: Path) -> None:
     path = tmp_path / "spans.jsonl"
     env = {"OTEL_TRACES_EXPORTER": "console", "HELIOS_TRACES_FILE": str(path),
            "OTEL_SERVICE_NAME": "bidder-7"}
-    with tracing.configured("bidder", env):
-        assert tracing.enabled()
+    with tracing.configured("bidder", env) as on:
+        assert on.enabled
         for name in ("one", "two"):
-            tracing.tracer().start_span(name).end()
-    assert not tracing.enabled()
+            on.tracer.start_span(name).end()
 
     lines = path.read_text().splitlines()
     assert [json.loads(line)["name"] for line in lines] == ["one", "two"]
@@ -93,15 +99,15 @@ def test_console_writes_one_json_span_per_line_to_the_file_on_shutdown(tmp_path:
 def test_the_service_name_defaults_to_the_services_own(tmp_path: Path) -> None:
     path = tmp_path / "spans.jsonl"
     with tracing.configured("auction", {"OTEL_TRACES_EXPORTER": "console",
-                                        "HELIOS_TRACES_FILE": str(path)}):
-        tracing.tracer().start_span("x").end()
+                                        "HELIOS_TRACES_FILE": str(path)}) as on:
+        on.tracer.start_span("x").end()
     assert json.loads(path.read_text())["resource"]["attributes"]["service.name"] == "auction"
 
 
 # --- Kafka headers and gRPC metadata ----------------------------------------------------------
 
 def test_headers_round_trip_a_context_and_replace_an_older_one() -> None:
-    headers: tracing.Headers = [("content-type", b"x"), ("traceparent", b"00-old")]
+    headers: Headers = [("content-type", b"x"), ("traceparent", b"00-old")]
     tracing.add_to_headers(headers, trace.set_span_in_context(NonRecordingSpan(remote())))
 
     assert header_text(headers, "traceparent") == TRACEPARENT
@@ -111,7 +117,7 @@ def test_headers_round_trip_a_context_and_replace_an_older_one() -> None:
 
 
 def test_no_context_adds_no_header_and_extracts_nothing() -> None:
-    headers: tracing.Headers = [("content-type", b"x")]
+    headers: Headers = [("content-type", b"x")]
     tracing.add_to_headers(headers)
     assert headers == [("content-type", b"x")]
     assert not trace.get_current_span(tracing.from_headers(headers)).get_span_context().is_valid
@@ -128,9 +134,10 @@ class Sender:
         self.headers = list(headers or ())
 
 
-async def publish_in_span(span: trace.Span) -> list[tuple[str, Any]]:
+async def publish_in_span(span: trace.Span,
+                          on: tracing.Tracing = tracing.OFF) -> list[tuple[str, Any]]:
     sender = Sender()
-    publisher = BidPublisher(sender, "bids", 1.0)
+    publisher = BidPublisher(sender, "bids", 1.0, tracer=on)
     with trace.use_span(span, end_on_exit=True):
         await publisher.publish(BidResponse(bid_request_id="r1"), "req-1")
     return sender.headers
@@ -141,10 +148,9 @@ async def test_tracing_off_the_bid_carries_no_traceparent_even_inside_a_span() -
     assert [k for k, _ in headers] == ["content-type", "x-request-id"]
 
 
-async def test_tracing_on_the_bid_carries_the_current_spans_context(
-        spans: InMemorySpanExporter) -> None:
-    span = tracing.tracer().start_span("SubmitBid")
-    headers = await publish_in_span(span)
+async def test_tracing_on_the_bid_carries_the_current_spans_context(spans: Traced) -> None:
+    span = spans.tracing.tracer.start_span("SubmitBid")
+    headers = await publish_in_span(span, spans.tracing)
     sent = trace.get_current_span(tracing.from_headers(headers)).get_span_context()
     assert (sent.trace_id, sent.span_id) == (span.get_span_context().trace_id,
                                              span.get_span_context().span_id)
@@ -164,14 +170,15 @@ class Context:
 
 
 async def test_a_call_runs_in_a_server_span_child_of_the_callers_traceparent(
-        spans: InMemorySpanExporter) -> None:
+        spans: Traced) -> None:
     seen: list[SpanContext] = []
 
     async def inner(request: Any, context: Any) -> str:
         seen.append(trace.get_current_span().get_span_context())
         return "ok"
 
-    handle = interceptors._traced("/helios.bidder.v1.BidService/SubmitBid", inner)
+    handle = interceptors._traced("/helios.bidder.v1.BidService/SubmitBid", inner,
+                                  spans.tracing.tracer)
     reply = await handle(None, cast(Any, Context((("traceparent", TRACEPARENT),))))
 
     (span,) = finished(spans)
@@ -183,8 +190,7 @@ async def test_a_call_runs_in_a_server_span_child_of_the_callers_traceparent(
     assert seen == [span.context]
 
 
-async def test_the_interceptor_adds_the_span_only_when_tracing_is_on(
-        spans: InMemorySpanExporter) -> None:
+async def test_the_interceptor_adds_the_span_only_when_tracing_is_on(spans: Traced) -> None:
     async def inner(request: Any, context: Any) -> str:
         return "ok"
 
@@ -196,9 +202,9 @@ async def test_the_interceptor_adds_the_span_only_when_tracing_is_on(
 
     context = cast(Any, Context((("traceparent", TRACEPARENT),)))
     details = cast(grpc.HandlerCallDetails, Details())
-    on = await interceptors.ServiceInterceptor().intercept_service(continuation, details)
+    on = await interceptors.ServiceInterceptor(spans.tracing).intercept_service(continuation,
+                                                                               details)
     await cast(Any, on.unary_unary)(None, context)
-    tracing.use(None)
     off = await interceptors.ServiceInterceptor().intercept_service(continuation, details)
     await cast(Any, off.unary_unary)(None, context)
 
@@ -220,9 +226,9 @@ class Stub:
 
 
 async def test_one_profile_call_links_every_bid_it_carries_and_sends_its_own_context(
-        spans: InMemorySpanExporter) -> None:
+        spans: Traced) -> None:
     stub = Stub()
-    client = ProfilesClient(traced(stub), CircuitBreaker(5, 1.0))
+    client = ProfilesClient(traced(stub), CircuitBreaker(5, 1.0), tracer=spans.tracing)
     bids = [remote(TRACE_ID + n, SPAN_ID + n) for n in range(3)]
 
     async def lookup(context: SpanContext, user: str) -> None:
@@ -243,32 +249,6 @@ async def test_one_profile_call_links_every_bid_it_carries_and_sends_its_own_con
 
 # --- the auction's consumer span --------------------------------------------------------------
 
-class Message:
-    def __init__(self, value: bytes, headers: list[tuple[str, bytes]], offset: int = 0) -> None:
-        self._value, self._headers, self._offset = value, headers, offset
-
-    def error(self) -> None:
-        return None
-
-    def topic(self) -> str:
-        return "bid_responses"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return self._offset
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        return self._headers
-
-    def value(self) -> bytes:
-        return self._value
-
-    def key(self) -> bytes:
-        return b"r1"
-
-
 class Producer:
     def __init__(self) -> None:
         self.produced: list[list[tuple[str, Any]]] = []
@@ -277,21 +257,17 @@ class Producer:
                 on_delivery: Any) -> None:
         self.produced.append(headers)
 
-    def flush(self, timeout: float) -> int:
+    def flush(self, timeout: float | None = None) -> int:
         return 0
 
 
-class Committer:
-    def commit(self, **kwargs: Any) -> None:
-        pass
-
-
-def auction_outcome_headers() -> list[tuple[str, Any]]:
+def auction_outcome_headers(on: tracing.Tracing = tracing.OFF) -> list[tuple[str, Any]]:
     producer = Producer()
-    loop = AuctionLoop(cast(Any, Committer()), cast(Any, producer), Topics(),
-                       Rules(RuleSettings()))
+    auction = Auction(cast(Any, producer), Topics(), Rules(RuleSettings()), tracer=on)
     bid = BidResponse(bid_request_id="r1", bid_price=1.2).SerializeToString()
-    assert loop.process([cast(Any, Message(bid, [("traceparent", TRACEPARENT.encode())]))])
+    message = FakeMessage(bid, topic="bid_responses", key=b"r1",
+                          headers=[("traceparent", TRACEPARENT.encode())])
+    assert auction.decide([cast(Any, message)]) == []
     (headers,) = producer.produced
     return headers
 
@@ -300,9 +276,8 @@ def test_tracing_off_the_outcome_carries_the_bids_traceparent_unchanged() -> Non
     assert header_text(auction_outcome_headers(), "traceparent") == TRACEPARENT
 
 
-def test_tracing_on_the_outcome_carries_the_auction_spans_context(
-        spans: InMemorySpanExporter) -> None:
-    headers = auction_outcome_headers()
+def test_tracing_on_the_outcome_carries_the_auction_spans_context(spans: Traced) -> None:
+    headers = auction_outcome_headers(spans.tracing)
 
     (span,) = finished(spans)
     assert span.kind is SpanKind.CONSUMER
@@ -315,12 +290,11 @@ def test_tracing_on_the_outcome_carries_the_auction_spans_context(
 # --- analytics' stored spans ------------------------------------------------------------------
 
 def test_each_stored_outcome_gets_a_consumer_span_child_of_its_traceparent(
-        spans: InMemorySpanExporter) -> None:
-    ingestor = Ingestor(cast(Any, None), cast(Any, None), cast(Any, None), "auction_outcomes",
-                        batch_size=10, linger_seconds=0.01, backoff=Backoff(0.1, 1.0))
-    messages = [Message(b"", [("traceparent", TRACEPARENT.encode())]),
-                Message(b"", [], offset=1)]
-    ingestor._trace_stored(cast(Any, messages), started_ns=1)
+        spans: Traced) -> None:
+    writer = OutcomeWriter(cast(Any, None), "auction_outcomes", tracer=spans.tracing)
+    messages = [FakeMessage(b"", headers=[("traceparent", TRACEPARENT.encode())]),
+                FakeMessage(b"", headers=[], offset=1)]
+    writer.committed(cast(Any, messages))
 
     traced_span, untraced = finished(spans)
     assert traced_span.kind is SpanKind.CONSUMER
