@@ -21,6 +21,7 @@ def outcome_message(row: AuctionOutcome) -> OutcomeMessage:
         currency=row.currency,
         enriched=row.enriched,
         user_interests=row.user_interests,
+        interest_scores=row.interest_scores,
         winning_interest=row.winning_interest,
         interest_score=row.interest_score,
         enrichment_reason=row.enrichment_reason,
