@@ -10,17 +10,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from helios.analytics.models import AuctionOutcome
 from helios.analytics.queries import DayStats, OutcomePage, Stats
 from helios.analytics.v1 import analytics_pb2 as pb
-from helios.auction.v1.auction_pb2 import AuctionOutcome as OutcomeMessage
 
 
-def outcome_message(row: AuctionOutcome) -> OutcomeMessage:
-    message = OutcomeMessage(
+def outcome_message(row: AuctionOutcome) -> pb.Outcome:
+    message = pb.Outcome(
         bid_request_id=row.bid_request_id,
         user_id=row.user_id,
         bid_price=float(row.bid_price),
         currency=row.currency,
         enriched=row.enriched,
         user_interests=row.user_interests,
+        interest_scores=row.interest_scores,
         winning_interest=row.winning_interest,
         interest_score=row.interest_score,
         enrichment_reason=row.enrichment_reason,
@@ -28,7 +28,7 @@ def outcome_message(row: AuctionOutcome) -> OutcomeMessage:
         device_type=row.device_type,
         page_url=row.page_url,
         win_status=row.win_status,
-        # A loss is stored without a price; the message says 0, as the Kafka one does.
+        # A loss is stored without a price; the API says 0, as the Kafka message does.
         win_price=float(row.win_price) if row.win_price is not None else 0.0,
         auction_timestamp=_timestamp(row.auction_timestamp),
     )
@@ -37,7 +37,7 @@ def outcome_message(row: AuctionOutcome) -> OutcomeMessage:
     return message
 
 
-def outcome_messages(rows: Iterable[AuctionOutcome]) -> list[OutcomeMessage]:
+def outcome_messages(rows: Iterable[AuctionOutcome]) -> list[pb.Outcome]:
     return [outcome_message(row) for row in rows]
 
 

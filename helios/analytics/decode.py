@@ -36,8 +36,10 @@ class OutcomeRow:
     currency: str
     enriched: bool
     enrichment_reason: str
-    # JSON text of the interest -> score map, cast to jsonb by the INSERT.
+    # JSON text, cast to jsonb by the INSERT: the interest names strongest first (an array),
+    # and the interest -> score map (an object).
     user_interests: str
+    interest_scores: str
     winning_interest: str
     interest_score: float
     win_status: bool
@@ -80,7 +82,8 @@ def decode(payload: bytes | None, fallback_time: datetime) -> OutcomeRow:
         currency=currency.upper(),
         enriched=outcome.enriched,
         enrichment_reason=outcome.enrichment_reason,
-        user_interests=json.dumps(dict(outcome.user_interests), sort_keys=True),
+        user_interests=json.dumps(list(outcome.user_interests)),
+        interest_scores=json.dumps(dict(outcome.interest_scores), sort_keys=True),
         winning_interest=outcome.winning_interest,
         interest_score=outcome.interest_score,
         win_status=outcome.win_status,

@@ -53,8 +53,10 @@ class AuctionOutcome(Base):
     currency: Mapped[str] = mapped_column(CHAR(3))
     enriched: Mapped[bool] = mapped_column(Boolean)
     enrichment_reason: Mapped[str] = mapped_column(Text, server_default="")
-    # interest name -> score, as the profile service returned it.
-    user_interests: Mapped[dict[str, float]] = mapped_column(JSONB, server_default="{}")
+    # The interest names strongest first, as the bidder listed them (a JSON array).
+    user_interests: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    # Interest name -> score, as the profile service returned it (a JSON object).
+    interest_scores: Mapped[dict[str, float]] = mapped_column(JSONB, server_default="{}")
     winning_interest: Mapped[str] = mapped_column(Text, server_default="")
     interest_score: Mapped[float] = mapped_column(Double, server_default="0")
     win_status: Mapped[bool] = mapped_column(Boolean)

@@ -13,7 +13,6 @@ from helios.analytics.filters import parse_bid_request_id, parse_filters, parse_
 from helios.analytics.queries import OutcomeQueries
 from helios.analytics.v1 import analytics_pb2 as pb
 from helios.analytics.v1.analytics_pb2_grpc import AnalyticsServiceServicer
-from helios.auction.v1.auction_pb2 import AuctionOutcome as OutcomeMessage
 
 Context = Any  # grpc.aio.ServicerContext; unused by every method
 
@@ -42,6 +41,6 @@ class AnalyticsServicer(AnalyticsServiceServicer):
         return convert.daily_response(await self._queries.daily(parse_filters(request)))
 
     async def GetOutcome(self, request: pb.GetOutcomeRequest,
-                         context: Context) -> OutcomeMessage:
+                         context: Context) -> pb.Outcome:
         outcome = await self._queries.get(parse_bid_request_id(request.bid_request_id))
         return convert.outcome_message(outcome)

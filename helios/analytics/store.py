@@ -21,23 +21,25 @@ _INSERT = text("""
 WITH inserted AS (
     INSERT INTO auction_outcomes (
         bid_request_id, user_id, site_domain, device_type, page_url, bid_price, win_price,
-        currency, enriched, enrichment_reason, user_interests, winning_interest,
-        interest_score, win_status, bid_timestamp, auction_timestamp)
+        currency, enriched, enrichment_reason, user_interests, interest_scores,
+        winning_interest, interest_score, win_status, bid_timestamp, auction_timestamp)
     SELECT b.bid_request_id, b.user_id, b.site_domain, b.device_type, b.page_url,
            b.bid_price::numeric(12, 4), b.win_price::numeric(12, 4), b.currency, b.enriched,
-           b.enrichment_reason, b.user_interests::jsonb, b.winning_interest, b.interest_score,
-           b.win_status, b.bid_timestamp, b.auction_timestamp
+           b.enrichment_reason, b.user_interests::jsonb, b.interest_scores::jsonb,
+           b.winning_interest, b.interest_score, b.win_status, b.bid_timestamp,
+           b.auction_timestamp
     FROM unnest(
         CAST(:bid_request_id AS text[]), CAST(:user_id AS text[]),
         CAST(:site_domain AS text[]), CAST(:device_type AS text[]), CAST(:page_url AS text[]),
         CAST(:bid_price AS float8[]), CAST(:win_price AS float8[]), CAST(:currency AS text[]),
         CAST(:enriched AS bool[]), CAST(:enrichment_reason AS text[]),
-        CAST(:user_interests AS text[]), CAST(:winning_interest AS text[]),
-        CAST(:interest_score AS float8[]), CAST(:win_status AS bool[]),
+        CAST(:user_interests AS text[]), CAST(:interest_scores AS text[]),
+        CAST(:winning_interest AS text[]), CAST(:interest_score AS float8[]),
+        CAST(:win_status AS bool[]),
         CAST(:bid_timestamp AS timestamptz[]), CAST(:auction_timestamp AS timestamptz[])
     ) AS b(bid_request_id, user_id, site_domain, device_type, page_url, bid_price, win_price,
-           currency, enriched, enrichment_reason, user_interests, winning_interest,
-           interest_score, win_status, bid_timestamp, auction_timestamp)
+           currency, enriched, enrichment_reason, user_interests, interest_scores,
+           winning_interest, interest_score, win_status, bid_timestamp, auction_timestamp)
     ON CONFLICT (bid_request_id) DO NOTHING
     RETURNING auction_timestamp, site_domain, win_status, enriched, win_price, bid_price
 )

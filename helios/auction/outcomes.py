@@ -1,12 +1,13 @@
 """Kafka payloads in and out: validating a BidResponse and encoding its AuctionOutcome.
 
-The outcome is built without copying fields one by one. ``AuctionOutcome`` fields 1-13 have
-the same numbers and types as ``BidResponse`` fields 1-13 (the auction proto is laid out that
-way on purpose, and ``tests/unit/auction/test_outcomes.py`` fails if the two drift apart), and
-protobuf defines concatenated encodings as the merge of the messages. So the outcome is the
-received bytes followed by a small encoded ``AuctionOutcome`` holding only the decision
-(fields 20-22). When the received message carries fields this version does not know, they are
-dropped first: their numbers could mean something else in ``AuctionOutcome``.
+The outcome is built without copying fields one by one. ``AuctionOutcome`` fields below 20
+have the same numbers and types as ``BidResponse``'s, and the same numbers reserved (the auction
+proto is laid out that way on purpose, and ``tests/unit/auction/test_outcomes.py`` fails if the
+two drift apart), and protobuf defines concatenated encodings as the merge of the messages. So
+the outcome is the received bytes followed by a small encoded ``AuctionOutcome`` holding only
+the decision (fields 20-22). When the received message carries fields this version does not
+know (a newer bidder's, or an older one's such as the retired field 7), they are dropped first:
+their numbers could mean something else in ``AuctionOutcome``.
 """
 
 from __future__ import annotations

@@ -61,8 +61,9 @@ class Bidder:
         bid.currency = pricing.CURRENCY
         bid.timestamp.FromNanoseconds(bid_request.timestamp_ns)
         bid.enriched = price.enriched
+        bid.user_interests.extend(price.interests)
         if found.interests:
-            bid.user_interests.update(found.interests)
+            bid.interest_scores.update(found.interests)
         bid.winning_interest = price.winning_interest
         bid.interest_score = price.interest_score
         bid.enrichment_reason = price.reason

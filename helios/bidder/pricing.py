@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from helios.platform.interests import ranked
+
 CURRENCY = "USD"
 BASE_PRICE = 0.35
 
@@ -21,6 +23,9 @@ class Price:
     enriched: bool
     winning_interest: str = ""
     interest_score: float = 0.0
+    # The profile's interest names, strongest first (the first one set the price); empty when
+    # not enriched.
+    interests: tuple[str, ...] = ()
     # Empty when enriched; one of the reasons above otherwise.
     reason: str = ""
 
@@ -42,7 +47,7 @@ def price(interests: Mapping[str, float] | None, reason: str = NO_PROFILE) -> Pr
     if not interests:
         # The profile service refuses empty profiles, so empty means none was found.
         return Price(BASE_PRICE, enriched=False, reason=reason or NO_PROFILE)
-    # Highest score wins; a tie goes to the first name in alphabetical order, so the same
-    # profile always reports the same winning interest.
-    name, score = min(interests.items(), key=lambda item: (-item[1], item[0]))
-    return Price(tier(score), enriched=True, winning_interest=name, interest_score=score)
+    names = tuple(ranked(interests))
+    score = interests[names[0]]
+    return Price(tier(score), enriched=True, winning_interest=names[0], interest_score=score,
+                 interests=names)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from helios.platform.interests import ranked
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -12,9 +14,9 @@ class Profile:
     interests: Mapping[str, float]
 
     def strongest(self) -> tuple[str, float] | None:
-        """The interest with the highest score (ties: the name first in sort order), or None
-        for a profile without interests."""
+        """The interest first in :func:`~helios.platform.interests.ranked` order, with its
+        score, or None for a profile without interests."""
         if not self.interests:
             return None
-        name = min(self.interests, key=lambda key: (-self.interests[key], key))
+        name = ranked(self.interests)[0]
         return name, self.interests[name]

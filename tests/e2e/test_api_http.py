@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from helios.analytics.v1 import analytics_pb2
 from tests.conftest import Mesh
 from tests.harness import eventually
 from tests.http import request
@@ -59,6 +60,20 @@ def test_every_route_answers_with_and_without_a_trailing_slash(
 
 def test_daily_stats_has_two_spellings_of_one_method(mesh: Mesh, stored: str) -> None:
     assert get(mesh, "/api/outcomes/daily-stats/") == get(mesh, "/api/outcomes/daily_stats")
+
+
+def test_an_outcome_has_the_api_messages_fields_by_their_proto_names(
+        mesh: Mesh, stored: str) -> None:
+    # Every field is printed, zero values included, so the keys are the whole contract.
+    fields = set(analytics_pb2.Outcome.DESCRIPTOR.fields_by_name)
+    status, one = get(mesh, f"/api/outcomes/{stored}")
+    assert status == 200, one
+    assert set(one) == fields
+    status, page = get(mesh, "/api/outcomes?site_domain=api.example")
+    assert status == 200, page
+    assert all(set(row) == fields for row in page["results"])
+    assert one["user_interests"] == ["technology", "sports"]
+    assert one["interest_scores"] == {"technology": 0.95, "sports": 0.7}
 
 
 @pytest.mark.parametrize("slash", ["", "/"])

@@ -107,7 +107,7 @@ def test_a_good_bid_answers_the_documented_fields(mesh: Mesh) -> None:
 
     assert status == 200, reply
     for name in ("bid_request_id", "user_id", "bid_price", "currency", "timestamp", "enriched",
-                 "user_interests", "winning_interest", "interest_score"):
+                 "user_interests", "interest_scores", "winning_interest", "interest_score"):
         assert name in reply, name
     assert reply["bid_request_id"] == fields["request_id"]
     assert reply["user_id"] == "user-001"
@@ -116,7 +116,9 @@ def test_a_good_bid_answers_the_documented_fields(mesh: Mesh) -> None:
     assert reply["bid_price"] == 1.2
     assert reply["winning_interest"] == "technology"
     assert reply["interest_score"] == 0.95
-    assert reply["user_interests"] == {"technology": 0.95, "sports": 0.7}
+    # The original's documented form: the names, strongest first; the scores beside them.
+    assert reply["user_interests"] == ["technology", "sports"]
+    assert reply["interest_scores"] == {"technology": 0.95, "sports": 0.7}
 
 
 def test_the_nested_form_is_accepted(mesh: Mesh) -> None:
@@ -137,7 +139,8 @@ def test_an_unknown_user_bids_unenriched_and_says_why(mesh: Mesh) -> None:
     assert reply["bid_price"] == 0.35
     assert reply["enrichment_reason"] == "no_profile"
     # Printed even when empty: the gateway prints every field.
-    assert reply["user_interests"] == {}
+    assert reply["user_interests"] == []
+    assert reply["interest_scores"] == {}
     assert reply["winning_interest"] == ""
 
 

@@ -29,7 +29,8 @@ def test_a_bid_sent_over_http_is_read_back_from_the_analytics_api(mesh: Mesh) ->
     # user-001's strongest interest is technology 0.95, read from Redis: the top tier.
     assert bid["bid_price"] == 1.2
     assert bid["enriched"] is True
-    assert bid["user_interests"] == {"technology": 0.95, "sports": 0.7}
+    assert bid["user_interests"] == ["technology", "sports"]
+    assert bid["interest_scores"] == {"technology": 0.95, "sports": 0.7}
     assert bid["currency"] == "USD"
 
     def stored() -> dict[str, Any]:
@@ -43,6 +44,8 @@ def test_a_bid_sent_over_http_is_read_back_from_the_analytics_api(mesh: Mesh) ->
     assert isinstance(outcome, dict)
     assert outcome["bid_price"] == 1.2
     assert outcome["site_domain"] == "news.example"
+    assert outcome["user_interests"] == ["technology", "sports"]
+    assert outcome["interest_scores"] == {"technology": 0.95, "sports": 0.7}
     assert isinstance(outcome["win_status"], bool)
     assert outcome["win_price"] == (1.2 if outcome["win_status"] else 0)
 

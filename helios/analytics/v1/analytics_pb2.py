@@ -23,16 +23,18 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
-from helios.auction.v1 import auction_pb2 as helios_dot_auction_dot_v1_dot_auction__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#helios/analytics/v1/analytics.proto\x12\x13helios.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fhelios/auction/v1/auction.proto\"\xd4\x01\n\x13ListOutcomesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\t\x12\x11\n\tpage_size\x18\n \x01(\t\x12\x10\n\x08ordering\x18\x0b \x01(\t\"\x8f\x01\n\x14ListOutcomesResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x13\n\x0btotal_pages\x18\x04 \x01(\x05\x12\x32\n\x07results\x18\x05 \x03(\x0b\x32!.helios.auction.v1.AuctionOutcome\"\x9d\x01\n\x0fGetStatsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\"\xb0\x01\n\x10GetStatsResponse\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0c\n\x04wins\x18\x02 \x01(\x05\x12\x0e\n\x06losses\x18\x03 \x01(\x05\x12\x10\n\x08win_rate\x18\x04 \x01(\x01\x12\x0f\n\x07revenue\x18\x05 \x01(\x01\x12\x19\n\x11\x61verage_win_price\x18\x06 \x01(\x01\x12\x19\n\x11\x61verage_bid_price\x18\x07 \x01(\x01\x12\x16\n\x0e\x65nriched_count\x18\x08 \x01(\x05\"\xd3\x01\n\x12ListWinnersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\t\x12\x11\n\tpage_size\x18\n \x01(\t\x12\x10\n\x08ordering\x18\x0b \x01(\t\"\x8e\x01\n\x13ListWinnersResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x13\n\x0btotal_pages\x18\x04 \x01(\x05\x12\x32\n\x07results\x18\x05 \x03(\x0b\x32!.helios.auction.v1.AuctionOutcome\"\xa2\x01\n\x14GetDailyStatsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\"c\n\nDailyStats\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x0c\n\x04wins\x18\x03 \x01(\x05\x12\x0f\n\x07revenue\x18\x04 \x01(\x01\x12\x19\n\x11\x61verage_win_price\x18\x05 \x01(\x01\"I\n\x15GetDailyStatsResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.helios.analytics.v1.DailyStats\"+\n\x11GetOutcomeRequest\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t2\xaf\x05\n\x10\x41nalyticsService\x12z\n\x0cListOutcomes\x12(.helios.analytics.v1.ListOutcomesRequest\x1a).helios.analytics.v1.ListOutcomesResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/outcomes\x12t\n\x08GetStats\x12$.helios.analytics.v1.GetStatsRequest\x1a%.helios.analytics.v1.GetStatsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/api/outcomes/stats\x12\x7f\n\x0bListWinners\x12\'.helios.analytics.v1.ListWinnersRequest\x1a(.helios.analytics.v1.ListWinnersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/outcomes/winners\x12\xa6\x01\n\rGetDailyStats\x12).helios.analytics.v1.GetDailyStatsRequest\x1a*.helios.analytics.v1.GetDailyStatsResponse\">\x82\xd3\xe4\x93\x02\x38\x12\x19/api/outcomes/daily-statsZ\x1b\x12\x19/api/outcomes/daily_stats\x12\x7f\n\nGetOutcome\x12&.helios.analytics.v1.GetOutcomeRequest\x1a!.helios.auction.v1.AuctionOutcome\"&\x82\xd3\xe4\x93\x02 \x12\x1e/api/outcomes/{bid_request_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#helios/analytics/v1/analytics.proto\x12\x13helios.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x04\n\x07Outcome\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tbid_price\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65nriched\x18\x06 \x01(\x08\x12\x18\n\x10winning_interest\x18\x08 \x01(\t\x12\x16\n\x0einterest_score\x18\t \x01(\x01\x12\x19\n\x11\x65nrichment_reason\x18\n \x01(\t\x12\x13\n\x0bsite_domain\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x0c \x01(\t\x12\x10\n\x08page_url\x18\r \x01(\t\x12\x16\n\x0euser_interests\x18\x0e \x03(\t\x12I\n\x0finterest_scores\x18\x0f \x03(\x0b\x32\x30.helios.analytics.v1.Outcome.InterestScoresEntry\x12\x12\n\nwin_status\x18\x14 \x01(\x08\x12\x11\n\twin_price\x18\x15 \x01(\x01\x12\x35\n\x11\x61uction_timestamp\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x35\n\x13InterestScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01J\x04\x08\x07\x10\x08\"\xd4\x01\n\x13ListOutcomesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\t\x12\x11\n\tpage_size\x18\n \x01(\t\x12\x10\n\x08ordering\x18\x0b \x01(\t\"\x8a\x01\n\x14ListOutcomesResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x13\n\x0btotal_pages\x18\x04 \x01(\x05\x12-\n\x07results\x18\x05 \x03(\x0b\x32\x1c.helios.analytics.v1.Outcome\"\x9d\x01\n\x0fGetStatsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\"\xb0\x01\n\x10GetStatsResponse\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0c\n\x04wins\x18\x02 \x01(\x05\x12\x0e\n\x06losses\x18\x03 \x01(\x05\x12\x10\n\x08win_rate\x18\x04 \x01(\x01\x12\x0f\n\x07revenue\x18\x05 \x01(\x01\x12\x19\n\x11\x61verage_win_price\x18\x06 \x01(\x01\x12\x19\n\x11\x61verage_bid_price\x18\x07 \x01(\x01\x12\x16\n\x0e\x65nriched_count\x18\x08 \x01(\x05\"\xd3\x01\n\x12ListWinnersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\x12\x0c\n\x04page\x18\t \x01(\t\x12\x11\n\tpage_size\x18\n \x01(\t\x12\x10\n\x08ordering\x18\x0b \x01(\t\"\x89\x01\n\x13ListWinnersResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x13\n\x0btotal_pages\x18\x04 \x01(\x05\x12-\n\x07results\x18\x05 \x03(\x0b\x32\x1c.helios.analytics.v1.Outcome\"\xa2\x01\n\x14GetDailyStatsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0bsite_domain\x18\x02 \x01(\t\x12\x12\n\nwin_status\x18\x03 \x01(\t\x12\x10\n\x08\x65nriched\x18\x04 \x01(\t\x12\x11\n\tmin_price\x18\x05 \x01(\t\x12\x11\n\tmax_price\x18\x06 \x01(\t\x12\x0c\n\x04\x66rom\x18\x07 \x01(\t\x12\n\n\x02to\x18\x08 \x01(\t\"c\n\nDailyStats\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x0c\n\x04wins\x18\x03 \x01(\x05\x12\x0f\n\x07revenue\x18\x04 \x01(\x01\x12\x19\n\x11\x61verage_win_price\x18\x05 \x01(\x01\"I\n\x15GetDailyStatsResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.helios.analytics.v1.DailyStats\"+\n\x11GetOutcomeRequest\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t2\xaa\x05\n\x10\x41nalyticsService\x12z\n\x0cListOutcomes\x12(.helios.analytics.v1.ListOutcomesRequest\x1a).helios.analytics.v1.ListOutcomesResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/outcomes\x12t\n\x08GetStats\x12$.helios.analytics.v1.GetStatsRequest\x1a%.helios.analytics.v1.GetStatsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/api/outcomes/stats\x12\x7f\n\x0bListWinners\x12\'.helios.analytics.v1.ListWinnersRequest\x1a(.helios.analytics.v1.ListWinnersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/outcomes/winners\x12\xa6\x01\n\rGetDailyStats\x12).helios.analytics.v1.GetDailyStatsRequest\x1a*.helios.analytics.v1.GetDailyStatsResponse\">\x82\xd3\xe4\x93\x02\x38\x12\x19/api/outcomes/daily-statsZ\x1b\x12\x19/api/outcomes/daily_stats\x12z\n\nGetOutcome\x12&.helios.analytics.v1.GetOutcomeRequest\x1a\x1c.helios.analytics.v1.Outcome\"&\x82\xd3\xe4\x93\x02 \x12\x1e/api/outcomes/{bid_request_id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helios.analytics.v1.analytics_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_OUTCOME_INTERESTSCORESENTRY']._loaded_options = None
+  _globals['_OUTCOME_INTERESTSCORESENTRY']._serialized_options = b'8\001'
   _globals['_ANALYTICSSERVICE'].methods_by_name['ListOutcomes']._loaded_options = None
   _globals['_ANALYTICSSERVICE'].methods_by_name['ListOutcomes']._serialized_options = b'\202\323\344\223\002\017\022\r/api/outcomes'
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetStats']._loaded_options = None
@@ -43,26 +45,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetDailyStats']._serialized_options = b'\202\323\344\223\0028\022\031/api/outcomes/daily-statsZ\033\022\031/api/outcomes/daily_stats'
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetOutcome']._loaded_options = None
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetOutcome']._serialized_options = b'\202\323\344\223\002 \022\036/api/outcomes/{bid_request_id}'
-  _globals['_LISTOUTCOMESREQUEST']._serialized_start=124
-  _globals['_LISTOUTCOMESREQUEST']._serialized_end=336
-  _globals['_LISTOUTCOMESRESPONSE']._serialized_start=339
-  _globals['_LISTOUTCOMESRESPONSE']._serialized_end=482
-  _globals['_GETSTATSREQUEST']._serialized_start=485
-  _globals['_GETSTATSREQUEST']._serialized_end=642
-  _globals['_GETSTATSRESPONSE']._serialized_start=645
-  _globals['_GETSTATSRESPONSE']._serialized_end=821
-  _globals['_LISTWINNERSREQUEST']._serialized_start=824
-  _globals['_LISTWINNERSREQUEST']._serialized_end=1035
-  _globals['_LISTWINNERSRESPONSE']._serialized_start=1038
-  _globals['_LISTWINNERSRESPONSE']._serialized_end=1180
-  _globals['_GETDAILYSTATSREQUEST']._serialized_start=1183
-  _globals['_GETDAILYSTATSREQUEST']._serialized_end=1345
-  _globals['_DAILYSTATS']._serialized_start=1347
-  _globals['_DAILYSTATS']._serialized_end=1446
-  _globals['_GETDAILYSTATSRESPONSE']._serialized_start=1448
-  _globals['_GETDAILYSTATSRESPONSE']._serialized_end=1521
-  _globals['_GETOUTCOMEREQUEST']._serialized_start=1523
-  _globals['_GETOUTCOMEREQUEST']._serialized_end=1566
-  _globals['_ANALYTICSSERVICE']._serialized_start=1569
-  _globals['_ANALYTICSSERVICE']._serialized_end=2256
+  _globals['_OUTCOME']._serialized_start=124
+  _globals['_OUTCOME']._serialized_end=667
+  _globals['_OUTCOME_INTERESTSCORESENTRY']._serialized_start=608
+  _globals['_OUTCOME_INTERESTSCORESENTRY']._serialized_end=661
+  _globals['_LISTOUTCOMESREQUEST']._serialized_start=670
+  _globals['_LISTOUTCOMESREQUEST']._serialized_end=882
+  _globals['_LISTOUTCOMESRESPONSE']._serialized_start=885
+  _globals['_LISTOUTCOMESRESPONSE']._serialized_end=1023
+  _globals['_GETSTATSREQUEST']._serialized_start=1026
+  _globals['_GETSTATSREQUEST']._serialized_end=1183
+  _globals['_GETSTATSRESPONSE']._serialized_start=1186
+  _globals['_GETSTATSRESPONSE']._serialized_end=1362
+  _globals['_LISTWINNERSREQUEST']._serialized_start=1365
+  _globals['_LISTWINNERSREQUEST']._serialized_end=1576
+  _globals['_LISTWINNERSRESPONSE']._serialized_start=1579
+  _globals['_LISTWINNERSRESPONSE']._serialized_end=1716
+  _globals['_GETDAILYSTATSREQUEST']._serialized_start=1719
+  _globals['_GETDAILYSTATSREQUEST']._serialized_end=1881
+  _globals['_DAILYSTATS']._serialized_start=1883
+  _globals['_DAILYSTATS']._serialized_end=1982
+  _globals['_GETDAILYSTATSRESPONSE']._serialized_start=1984
+  _globals['_GETDAILYSTATSRESPONSE']._serialized_end=2057
+  _globals['_GETOUTCOMEREQUEST']._serialized_start=2059
+  _globals['_GETOUTCOMEREQUEST']._serialized_end=2102
+  _globals['_ANALYTICSSERVICE']._serialized_start=2105
+  _globals['_ANALYTICSSERVICE']._serialized_end=2787
 # @@protoc_insertion_point(module_scope)

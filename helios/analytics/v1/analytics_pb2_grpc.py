@@ -4,7 +4,6 @@ import grpc
 import warnings
 
 from helios.analytics.v1 import analytics_pb2 as helios_dot_analytics_dot_v1_dot_analytics__pb2
-from helios.auction.v1 import auction_pb2 as helios_dot_auction_dot_v1_dot_auction__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -60,7 +59,7 @@ class AnalyticsServiceStub:
         self.GetOutcome = channel.unary_unary(
                 '/helios.analytics.v1.AnalyticsService/GetOutcome',
                 request_serializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeRequest.SerializeToString,
-                response_deserializer=helios_dot_auction_dot_v1_dot_auction__pb2.AuctionOutcome.FromString,
+                response_deserializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.Outcome.FromString,
                 _registered_method=True)
 
 
@@ -131,7 +130,7 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
             'GetOutcome': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOutcome,
                     request_deserializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeRequest.FromString,
-                    response_serializer=helios_dot_auction_dot_v1_dot_auction__pb2.AuctionOutcome.SerializeToString,
+                    response_serializer=helios_dot_analytics_dot_v1_dot_analytics__pb2.Outcome.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,7 +269,7 @@ class AnalyticsService:
             target,
             '/helios.analytics.v1.AnalyticsService/GetOutcome',
             helios_dot_analytics_dot_v1_dot_analytics__pb2.GetOutcomeRequest.SerializeToString,
-            helios_dot_auction_dot_v1_dot_auction__pb2.AuctionOutcome.FromString,
+            helios_dot_analytics_dot_v1_dot_analytics__pb2.Outcome.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,7 +6,6 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from helios.analytics.v1 import analytics_pb2 as _analytics_pb2
-from helios.auction.v1 import auction_pb2 as _auction_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -44,7 +43,7 @@ class AnalyticsServiceStub:
     """ListWinners pages through winning outcomes."""
     GetDailyStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetDailyStatsRequest, _analytics_pb2.GetDailyStatsResponse]
     """GetDailyStats aggregates per day of auction time, newest first."""
-    GetOutcome: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _auction_pb2.AuctionOutcome]
+    GetOutcome: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _analytics_pb2.Outcome]
     """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
     itself (the transcoder's `response_body` works only for google.api.HttpBody).
     """
@@ -64,7 +63,7 @@ class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
     """ListWinners pages through winning outcomes."""
     GetDailyStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetDailyStatsRequest, _analytics_pb2.GetDailyStatsResponse]  # type: ignore[assignment]
     """GetDailyStats aggregates per day of auction time, newest first."""
-    GetOutcome: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _auction_pb2.AuctionOutcome]  # type: ignore[assignment]
+    GetOutcome: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOutcomeRequest, _analytics_pb2.Outcome]  # type: ignore[assignment]
     """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
     itself (the transcoder's `response_body` works only for google.api.HttpBody).
     """
@@ -111,7 +110,7 @@ class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _analytics_pb2.GetOutcomeRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_auction_pb2.AuctionOutcome, _abc.Awaitable[_auction_pb2.AuctionOutcome]]:
+    ) -> _typing.Union[_analytics_pb2.Outcome, _abc.Awaitable[_analytics_pb2.Outcome]]:
         """GetOutcome returns one outcome by its bid request id, or NOT_FOUND. It returns the outcome
         itself (the transcoder's `response_body` works only for google.api.HttpBody).
         """

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhelios/auction/v1/auction.proto\x12\x11helios.auction.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x04\n\x0e\x41uctionOutcome\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tbid_price\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65nriched\x18\x06 \x01(\x08\x12L\n\x0euser_interests\x18\x07 \x03(\x0b\x32\x34.helios.auction.v1.AuctionOutcome.UserInterestsEntry\x12\x18\n\x10winning_interest\x18\x08 \x01(\t\x12\x16\n\x0einterest_score\x18\t \x01(\x01\x12\x19\n\x11\x65nrichment_reason\x18\n \x01(\t\x12\x13\n\x0bsite_domain\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x0c \x01(\t\x12\x10\n\x08page_url\x18\r \x01(\t\x12\x12\n\nwin_status\x18\x14 \x01(\x08\x12\x11\n\twin_price\x18\x15 \x01(\x01\x12\x35\n\x11\x61uction_timestamp\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x34\n\x12UserInterestsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhelios/auction/v1/auction.proto\x12\x11helios.auction.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x04\n\x0e\x41uctionOutcome\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tbid_price\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65nriched\x18\x06 \x01(\x08\x12\x18\n\x10winning_interest\x18\x08 \x01(\t\x12\x16\n\x0einterest_score\x18\t \x01(\x01\x12\x19\n\x11\x65nrichment_reason\x18\n \x01(\t\x12\x13\n\x0bsite_domain\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x0c \x01(\t\x12\x10\n\x08page_url\x18\r \x01(\t\x12\x16\n\x0euser_interests\x18\x0e \x03(\t\x12N\n\x0finterest_scores\x18\x0f \x03(\x0b\x32\x35.helios.auction.v1.AuctionOutcome.InterestScoresEntry\x12\x12\n\nwin_status\x18\x14 \x01(\x08\x12\x11\n\twin_price\x18\x15 \x01(\x01\x12\x35\n\x11\x61uction_timestamp\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x35\n\x13InterestScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01J\x04\x08\x07\x10\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helios.auction.v1.auction_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUCTIONOUTCOME_USERINTERESTSENTRY']._loaded_options = None
-  _globals['_AUCTIONOUTCOME_USERINTERESTSENTRY']._serialized_options = b'8\001'
+  _globals['_AUCTIONOUTCOME_INTERESTSCORESENTRY']._loaded_options = None
+  _globals['_AUCTIONOUTCOME_INTERESTSCORESENTRY']._serialized_options = b'8\001'
   _globals['_AUCTIONOUTCOME']._serialized_start=88
-  _globals['_AUCTIONOUTCOME']._serialized_end=610
-  _globals['_AUCTIONOUTCOME_USERINTERESTSENTRY']._serialized_start=558
-  _globals['_AUCTIONOUTCOME_USERINTERESTSENTRY']._serialized_end=610
+  _globals['_AUCTIONOUTCOME']._serialized_end=643
+  _globals['_AUCTIONOUTCOME_INTERESTSCORESENTRY']._serialized_start=584
+  _globals['_AUCTIONOUTCOME_INTERESTSCORESENTRY']._serialized_end=637
 # @@protoc_insertion_point(module_scope)

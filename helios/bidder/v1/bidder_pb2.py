@@ -26,15 +26,15 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhelios/bidder/v1/bidder.proto\x12\x10helios.bidder.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdd\x01\n\x10SubmitBidRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\ttimestamp\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x04 \x01(\t\x12\x10\n\x08page_url\x18\x05 \x01(\t\x12$\n\x04site\x18\x06 \x01(\x0b\x32\x16.helios.bidder.v1.Site\x12(\n\x06\x64\x65vice\x18\x07 \x01(\x0b\x32\x18.helios.bidder.v1.Device\x12\x11\n\x04tmax\x18\x08 \x01(\x05H\x00\x88\x01\x01\x42\x07\n\x05_tmax\"$\n\x04Site\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\t\"6\n\x06\x44\x65vice\x12\n\n\x02ip\x18\x01 \x01(\t\x12\x12\n\nuser_agent\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\"\xa5\x03\n\x0b\x42idResponse\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tbid_price\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65nriched\x18\x06 \x01(\x08\x12H\n\x0euser_interests\x18\x07 \x03(\x0b\x32\x30.helios.bidder.v1.BidResponse.UserInterestsEntry\x12\x18\n\x10winning_interest\x18\x08 \x01(\t\x12\x16\n\x0einterest_score\x18\t \x01(\x01\x12\x19\n\x11\x65nrichment_reason\x18\n \x01(\t\x12\x13\n\x0bsite_domain\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x0c \x01(\t\x12\x10\n\x08page_url\x18\r \x01(\t\x1a\x34\n\x12UserInterestsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32m\n\nBidService\x12_\n\tSubmitBid\x12\".helios.bidder.v1.SubmitBidRequest\x1a\x1d.helios.bidder.v1.BidResponse\"\x0f\x82\xd3\xe4\x93\x02\t\"\x04/bid:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhelios/bidder/v1/bidder.proto\x12\x10helios.bidder.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdd\x01\n\x10SubmitBidRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\ttimestamp\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x04 \x01(\t\x12\x10\n\x08page_url\x18\x05 \x01(\t\x12$\n\x04site\x18\x06 \x01(\x0b\x32\x16.helios.bidder.v1.Site\x12(\n\x06\x64\x65vice\x18\x07 \x01(\x0b\x32\x18.helios.bidder.v1.Device\x12\x11\n\x04tmax\x18\x08 \x01(\x05H\x00\x88\x01\x01\x42\x07\n\x05_tmax\"$\n\x04Site\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\t\"6\n\x06\x44\x65vice\x12\n\n\x02ip\x18\x01 \x01(\t\x12\x12\n\nuser_agent\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\"\xc6\x03\n\x0b\x42idResponse\x12\x16\n\x0e\x62id_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tbid_price\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65nriched\x18\x06 \x01(\x08\x12\x18\n\x10winning_interest\x18\x08 \x01(\t\x12\x16\n\x0einterest_score\x18\t \x01(\x01\x12\x19\n\x11\x65nrichment_reason\x18\n \x01(\t\x12\x13\n\x0bsite_domain\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x0c \x01(\t\x12\x10\n\x08page_url\x18\r \x01(\t\x12\x16\n\x0euser_interests\x18\x0e \x03(\t\x12J\n\x0finterest_scores\x18\x0f \x03(\x0b\x32\x31.helios.bidder.v1.BidResponse.InterestScoresEntry\x1a\x35\n\x13InterestScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01J\x04\x08\x07\x10\x08\x32m\n\nBidService\x12_\n\tSubmitBid\x12\".helios.bidder.v1.SubmitBidRequest\x1a\x1d.helios.bidder.v1.BidResponse\"\x0f\x82\xd3\xe4\x93\x02\t\"\x04/bid:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helios.bidder.v1.bidder_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BIDRESPONSE_USERINTERESTSENTRY']._loaded_options = None
-  _globals['_BIDRESPONSE_USERINTERESTSENTRY']._serialized_options = b'8\001'
+  _globals['_BIDRESPONSE_INTERESTSCORESENTRY']._loaded_options = None
+  _globals['_BIDRESPONSE_INTERESTSCORESENTRY']._serialized_options = b'8\001'
   _globals['_BIDSERVICE'].methods_by_name['SubmitBid']._loaded_options = None
   _globals['_BIDSERVICE'].methods_by_name['SubmitBid']._serialized_options = b'\202\323\344\223\002\t\"\004/bid:\001*'
   _globals['_SUBMITBIDREQUEST']._serialized_start=115
@@ -44,9 +44,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICE']._serialized_start=376
   _globals['_DEVICE']._serialized_end=430
   _globals['_BIDRESPONSE']._serialized_start=433
-  _globals['_BIDRESPONSE']._serialized_end=854
-  _globals['_BIDRESPONSE_USERINTERESTSENTRY']._serialized_start=802
-  _globals['_BIDRESPONSE_USERINTERESTSENTRY']._serialized_end=854
-  _globals['_BIDSERVICE']._serialized_start=856
-  _globals['_BIDSERVICE']._serialized_end=965
+  _globals['_BIDRESPONSE']._serialized_end=887
+  _globals['_BIDRESPONSE_INTERESTSCORESENTRY']._serialized_start=828
+  _globals['_BIDRESPONSE_INTERESTSCORESENTRY']._serialized_end=881
+  _globals['_BIDSERVICE']._serialized_start=889
+  _globals['_BIDSERVICE']._serialized_end=998
 # @@protoc_insertion_point(module_scope)

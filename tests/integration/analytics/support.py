@@ -31,7 +31,8 @@ def outcome(request_id: str, *, at: datetime, site: str, user: str = "user-001",
             bid: float = 0.85, win: bool = True, enriched: bool = True) -> AuctionOutcome:
     message = AuctionOutcome(
         bid_request_id=request_id, user_id=user, bid_price=bid, currency="USD",
-        enriched=enriched, user_interests={"sports": 0.8} if enriched else {},
+        enriched=enriched, user_interests=["sports", "music"] if enriched else [],
+        interest_scores={"sports": 0.8, "music": 0.3} if enriched else {},
         winning_interest="sports" if enriched else "", interest_score=0.8 if enriched else 0.0,
         enrichment_reason="" if enriched else "no profile", site_domain=site,
         device_type="mobile", page_url=f"https://{site}/a", win_status=win,

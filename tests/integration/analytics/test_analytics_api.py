@@ -79,7 +79,8 @@ def test_list_returns_every_field(stub: AnalyticsServiceStub) -> None:
     first, loss = reply.results[0], reply.results[2]
     assert (first.bid_request_id, first.user_id, first.currency) == (IDS["q-1"], "user-001", "USD")
     assert (first.bid_price, first.win_price, first.win_status) == (1.20, 1.20, True)
-    assert dict(first.user_interests) == {"sports": 0.8}
+    assert list(first.user_interests) == ["sports", "music"]
+    assert dict(first.interest_scores) == {"sports": 0.8, "music": 0.3}
     assert (first.winning_interest, first.interest_score, first.enriched) == ("sports", 0.8, True)
     assert (first.site_domain, first.device_type) == (SITE, "mobile")
     assert first.auction_timestamp.ToDatetime(UTC) == D1.replace(hour=9)

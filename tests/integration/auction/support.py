@@ -38,7 +38,8 @@ class AuctionKafka:
 
 def a_bid(request_id: str, price: float = 0.85, **fields: object) -> BidResponse:
     bid = BidResponse(bid_request_id=request_id, user_id="user-001", bid_price=price,
-                      currency="USD", enriched=True, user_interests={"sports": 0.8},
+                      currency="USD", enriched=True, user_interests=["sports"],
+                      interest_scores={"sports": 0.8},
                       winning_interest="sports", interest_score=0.8,
                       site_domain="news.example", device_type="mobile",
                       page_url="https://news.example/a", **fields)  # type: ignore[arg-type]

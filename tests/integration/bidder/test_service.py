@@ -49,7 +49,8 @@ def test_an_enriched_bid_is_answered_and_in_kafka(infra: Infra, launcher: Launch
     assert (bid.bid_request_id, bid.user_id, bid.bid_price, bid.currency) == (
         request_id, "user-001", 1.20, "USD")
     assert bid.enriched and bid.enrichment_reason == ""
-    assert dict(bid.user_interests) == {"technology": 0.95, "sports": 0.70}
+    assert list(bid.user_interests) == ["technology", "sports"]
+    assert dict(bid.interest_scores) == {"technology": 0.95, "sports": 0.70}
     assert (bid.winning_interest, bid.interest_score) == ("technology", 0.95)
     assert bid.timestamp.ToJsonString() == "2024-05-01T12:00:00Z"
     assert (bid.site_domain, bid.page_url, bid.device_type) == (
@@ -68,7 +69,7 @@ def test_an_unknown_user_bids_the_base_price_and_says_why(infra: Infra,
     answer = bid_for(bidder, new_id("nobody"))
     bid = answer.bid
     assert (bid.bid_price, bid.enriched, bid.enrichment_reason) == (0.35, False, "no_profile")
-    assert not bid.user_interests
+    assert not bid.user_interests and not bid.interest_scores
     msg = read(infra.kafka_bootstrap, infra.topics.bid_responses, [bid.bid_request_id])
     assert BidResponse.FromString(value(msg[bid.bid_request_id])) == bid
     assert header(msg[bid.bid_request_id], "x-request-id") is None

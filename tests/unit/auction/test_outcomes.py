@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor_pb2 import DescriptorProto
+from google.protobuf.unknown_fields import UnknownFieldSet
 
 from helios.auction.outcomes import (
     OutcomeEncoder,
@@ -24,7 +26,8 @@ AUCTION_TIME_NS = 1_700_000_000_123_456_789
 def a_bid(**overrides: object) -> BidResponse:
     fields: dict[str, object] = {
         "bid_request_id": "req-1", "user_id": "user-001", "bid_price": 0.85,
-        "currency": "USD", "enriched": True, "user_interests": {"sports": 0.8, "tech": 0.4},
+        "currency": "USD", "enriched": True, "user_interests": ["sports", "tech"],
+        "interest_scores": {"sports": 0.8, "tech": 0.4},
         "winning_interest": "sports", "interest_score": 0.8, "enrichment_reason": "",
         "site_domain": "example.com", "device_type": "mobile",
         "page_url": "https://example.com/a",
@@ -48,13 +51,22 @@ def wire_shape(field: Any) -> tuple[object, ...]:
     return shape
 
 
-def test_bid_response_fields_are_the_outcome_fields_1_to_13() -> None:
+def reserved_numbers(message: Any) -> set[int]:
+    proto = DescriptorProto()
+    message.DESCRIPTOR.CopyToProto(proto)
+    return {n for r in proto.reserved_range for n in range(r.start, r.end)}
+
+
+def test_bid_response_fields_are_the_outcome_fields_below_20() -> None:
     """The encoding shortcut relies on it; a proto change that breaks it must fail here."""
     bid_fields = BidResponse.DESCRIPTOR.fields_by_number
     outcome_fields = AuctionOutcome.DESCRIPTOR.fields_by_number
     for number, field in bid_fields.items():
         assert wire_shape(outcome_fields[number]) == wire_shape(field)
     assert max(bid_fields) < min(n for n in outcome_fields if n not in bid_fields)
+    # A number retired in the bid is retired in the outcome too: reused there, it would read
+    # an old bid's bytes as something else.
+    assert reserved_numbers(BidResponse) == reserved_numbers(AuctionOutcome)
 
 
 def test_the_outcome_is_the_bid_plus_the_decision() -> None:
@@ -88,6 +100,21 @@ def test_fields_unknown_to_this_version_do_not_leak_into_the_outcome() -> None:
         OutcomeEncoder(AUCTION_TIME_NS).encode(forged, bid, Decision(False, 0)))
     assert (outcome.win_status, outcome.win_price) == (False, 0.0)
     assert outcome.bid_request_id == "req-1"
+
+
+def test_a_bid_of_the_old_shape_is_auctioned_without_its_interests() -> None:
+    # Before field 14, user_interests was field 7, a map of scores. A map entry is encoded as
+    # the interest_scores entry is, so swapping the tag (field 15 -> 7, both length-delimited)
+    # gives the old bytes of one interest.
+    entry = BidResponse(interest_scores={"sports": 0.8}).SerializeToString()
+    assert entry[0] == 15 << 3 | 2
+    old = a_bid(user_interests=[], interest_scores={}).SerializeToString() + bytes(
+        [7 << 3 | 2]) + entry[1:]
+    outcome = AuctionOutcome.FromString(
+        OutcomeEncoder(AUCTION_TIME_NS).encode(old, parse_bid(old), Decision(True, 85)))
+    assert (outcome.bid_request_id, outcome.winning_interest) == ("req-1", "sports")
+    assert (list(outcome.user_interests), dict(outcome.interest_scores)) == ([], {})
+    assert not len(UnknownFieldSet(outcome))
 
 
 @pytest.mark.parametrize(("value", "reason"), [

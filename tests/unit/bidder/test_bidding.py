@@ -53,7 +53,8 @@ async def test_an_enriched_bid_carries_everything_and_is_published_as_answered()
     assert (bid.bid_request_id, bid.user_id, bid.bid_price, bid.currency) == (
         "req-1", "user-001", 1.20, "USD")
     assert bid.enriched and bid.enrichment_reason == ""
-    assert dict(bid.user_interests) == {"technology": 0.95, "sports": 0.70}
+    assert list(bid.user_interests) == ["technology", "sports"]
+    assert dict(bid.interest_scores) == {"technology": 0.95, "sports": 0.70}
     assert (bid.winning_interest, bid.interest_score) == ("technology", 0.95)
     assert bid.timestamp.ToJsonString() == "2024-01-01T00:00:00Z"
     assert (bid.site_domain, bid.page_url, bid.device_type) == (
@@ -67,7 +68,7 @@ async def test_an_unenriched_bid_says_why(lookup: Lookup) -> None:
     bids, _, sink = bidder(lookup)
     bid = await bids.submit(SubmitBidRequest(request_id="r", user_id="u"))
     assert (bid.bid_price, bid.enriched, bid.enrichment_reason) == (0.35, False, lookup.reason)
-    assert not bid.user_interests and bid.winning_interest == ""
+    assert not bid.user_interests and not bid.interest_scores and bid.winning_interest == ""
     assert bid.timestamp.ToNanoseconds() == NOW
     assert len(sink.published) == 1
 

@@ -23,17 +23,21 @@ def test_tiers_at_and_around_every_boundary(score: float, expected: float) -> No
 
 
 def test_the_strongest_interest_sets_the_price_and_is_reported() -> None:
-    assert price({"technology": 0.95, "sports": 0.70}) == Price(
-        1.20, enriched=True, winning_interest="technology", interest_score=0.95)
+    assert price({"sports": 0.70, "technology": 0.95}) == Price(
+        1.20, enriched=True, winning_interest="technology", interest_score=0.95,
+        interests=("technology", "sports"))
 
 
 def test_a_weak_profile_still_counts_as_enriched() -> None:
     assert price({"gardening": 0.2}) == Price(
-        0.35, enriched=True, winning_interest="gardening", interest_score=0.2)
+        0.35, enriched=True, winning_interest="gardening", interest_score=0.2,
+        interests=("gardening",))
 
 
 def test_a_tie_goes_to_the_first_name_alphabetically() -> None:
-    assert price({"sports": 0.8, "autos": 0.8, "music": 0.1}).winning_interest == "autos"
+    priced = price({"sports": 0.8, "autos": 0.8, "music": 0.1})
+    assert priced.winning_interest == "autos"
+    assert priced.interests == ("autos", "sports", "music")
 
 
 @pytest.mark.parametrize("reason", [NO_PROFILE, PROFILE_SERVICE_UNAVAILABLE,

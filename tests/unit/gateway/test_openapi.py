@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from helios.analytics.v1 import analytics_pb2
 from helios.bidder.validation import TMAX_HIGH_MS, TMAX_LOW_MS
 from helios.gateway.settings import GatewaySettings
 from helios.platform import validation
@@ -57,3 +58,17 @@ def test_the_analytics_api_needs_a_bearer_token_and_bids_do_not(
         else:
             assert "security" not in op
             assert {"400", "413", "415", "429", "503"} <= set(op["responses"])
+
+
+def test_the_analytics_api_documents_its_own_outcome(document: dict[str, Any]) -> None:
+    """Every outcome the API answers is helios.analytics.v1.Outcome, whose fields are the
+    message's (snake_case), not the Kafka event's."""
+    definitions = document["definitions"]
+    assert "v1AuctionOutcome" not in definitions
+    outcome = "#/definitions/v1Outcome"
+    one = document["paths"]["/api/outcomes/{bid_request_id}"]["get"]["responses"]["200"]
+    assert one["schema"]["$ref"] == outcome
+    for page in ("v1ListOutcomesResponse", "v1ListWinnersResponse"):
+        assert definitions[page]["properties"]["results"]["items"]["$ref"] == outcome
+    assert set(definitions["v1Outcome"]["properties"]) == set(
+        analytics_pb2.Outcome.DESCRIPTOR.fields_by_name)
