@@ -38,8 +38,9 @@ def preload(bootstrap: str, topic: str, count: int) -> float:
     producer = Producer(kafka.producer_config(bootstrap, **{"linger.ms": 20,
                                                             "batch.size": 1_000_000}))
     start = datetime.now(UTC) - timedelta(days=7)
-    message = AuctionOutcome(currency="USD", device_type="mobile", user_interests={
-        "sports": 0.8, "tech": 0.4}, winning_interest="sports", interest_score=0.8,
+    message = AuctionOutcome(currency="USD", device_type="mobile", user_interests=[
+        "sports", "tech"], interest_scores={"sports": 0.8, "tech": 0.4},
+        winning_interest="sports", interest_score=0.8,
         enriched=True)
     started = time.perf_counter()
     for i in range(count):

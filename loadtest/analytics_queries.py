@@ -36,8 +36,8 @@ from loadtest.common import ensure_infra
 LOAD = """
 INSERT INTO auction_outcomes (
     bid_request_id, user_id, site_domain, device_type, page_url, bid_price, win_price,
-    currency, enriched, enrichment_reason, user_interests, winning_interest, interest_score,
-    win_status, bid_timestamp, auction_timestamp)
+    currency, enriched, enrichment_reason, user_interests, interest_scores, winning_interest,
+    interest_score, win_status, bid_timestamp, auction_timestamp)
 SELECT 'bench-' || g,
        'user-' || lpad((g % 1000 + 1)::text, 3, '0'),
        (ARRAY['news.example', 'sports.example', 'tech.example', 'travel.example',
@@ -46,7 +46,7 @@ SELECT 'bench-' || g,
        'https://example.com/article/' || (g % 500),
        v.bid, CASE WHEN v.win THEN v.bid END, 'USD',
        g % 5 <> 0, CASE WHEN g % 5 = 0 THEN 'no profile' ELSE '' END,
-       '{"sports": 0.8, "tech": 0.4}'::jsonb, 'sports', 0.8,
+       '["sports", "tech"]'::jsonb, '{"sports": 0.8, "tech": 0.4}'::jsonb, 'sports', 0.8,
        v.win, v.at - interval '50 milliseconds', v.at
 FROM generate_series(1, $1::int) AS g,
      LATERAL (SELECT (ARRAY[0.35, 0.60, 0.85, 1.20])[1 + (g * 7) % 4]::numeric(12, 4) AS bid,

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import resource
 import sys
@@ -32,6 +34,7 @@ from helios.auction.settings import Settings
 from helios.bidder.v1.bidder_pb2 import BidResponse
 from helios.local.scratch import scratch
 from helios.platform import kafka
+from helios.platform.interests import ranked
 from loadtest.common import cpu_seconds, ensure_infra, infra_pids
 
 PRICES = (1.20, 0.85, 0.60, 0.35, 0.35)
@@ -39,10 +42,12 @@ INTERESTS = ("sports", "tech", "travel", "fashion", "finance", "food")
 
 
 def bid(i: int) -> BidResponse:
+    scores = {INTERESTS[(i + k) % len(INTERESTS)]: 0.1 + 0.2 * k for k in range(3)}
     message = BidResponse(
         bid_request_id=f"drain-{i:09d}", user_id=f"user-{i % 1000 + 1:03d}",
         bid_price=PRICES[i % len(PRICES)], currency="USD", enriched=i % 5 != 4,
-        user_interests={INTERESTS[(i + k) % len(INTERESTS)]: 0.1 + 0.2 * k for k in range(3)},
+        interest_scores=scores,
+        user_interests=ranked(scores),
         winning_interest=INTERESTS[i % len(INTERESTS)], interest_score=0.8,
         site_domain="news.example", device_type="mobile",
         page_url=f"https://news.example/articles/{i % 5000}")
@@ -123,7 +128,16 @@ def main() -> None:
 def drain(settings: Settings, count: int) -> None:
     loop = build_loop(settings)
     stop = threading.Event()
-    worker = threading.Thread(target=loop.run, args=(stop,), name="auction-loop")
+
+    async def until_stopped() -> None:
+        task = asyncio.create_task(loop.run())
+        while not stop.is_set() and not task.done():  # noqa: ASYNC110 - stop is a thread's
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    worker = threading.Thread(target=asyncio.run, args=(until_stopped(),), name="auction-loop")
     cpu0, broker0, wall0 = own_cpu_seconds(), broker_cpu_seconds(), time.perf_counter()
     worker.start()
     first_seen: tuple[float, float, int] | None = None

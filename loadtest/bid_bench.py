@@ -88,7 +88,8 @@ class Result:
         per_request = ", ".join(f"{k} {v / max(self.requests, 1) * 1e6:.0f}"
                                 for k, v in self.cpu_seconds.items() if k != "machine")
         busy = self.cpu_seconds.get("machine", 0.0) / self.seconds * 100
-        return f"CPU us/request: {per_request}; machine {busy:.0f}% of 200%"
+        return (f"CPU us/request: {per_request}; machine {busy:.0f}% of "
+                f"{(os.cpu_count() or 1) * 100}%")
 
 
 class CpuMeter:

@@ -1,5 +1,5 @@
 """What the tests add to the one way Helios runs processes (helios.local): waiting for a
-condition, and removing a session's topics. Processes are started with
+condition. Processes are started with
 :class:`helios.local.mesh.Launcher` on free ports: tests never use the fixed ones, so a test
 run and `make up`, or two test runs, can share a machine. Failure scenarios act on real
 processes: ``stop()``, ``kill()``, ``pause()`` (SIGSTOP: the process still holds its port but

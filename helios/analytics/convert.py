@@ -7,27 +7,18 @@ from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from helios.analytics.models import AuctionOutcome
+from helios.analytics.models import AS_SENT, AuctionOutcome
 from helios.analytics.queries import DayStats, OutcomePage, Stats
 from helios.analytics.v1 import analytics_pb2 as pb
 
 
 def outcome_message(row: AuctionOutcome) -> pb.Outcome:
     message = pb.Outcome(
-        bid_request_id=row.bid_request_id,
-        user_id=row.user_id,
+        **{name: getattr(row, name) for name in AS_SENT},
         bid_price=float(row.bid_price),
         currency=row.currency,
-        enriched=row.enriched,
         user_interests=row.user_interests,
         interest_scores=row.interest_scores,
-        winning_interest=row.winning_interest,
-        interest_score=row.interest_score,
-        enrichment_reason=row.enrichment_reason,
-        site_domain=row.site_domain,
-        device_type=row.device_type,
-        page_url=row.page_url,
-        win_status=row.win_status,
         # A loss is stored without a price; the API says 0, as the Kafka message does.
         win_price=float(row.win_price) if row.win_price is not None else 0.0,
         auction_timestamp=_timestamp(row.auction_timestamp),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError
 
-from helios.analytics.models import PRICE_LIMIT
+from helios.analytics.models import AS_SENT, PRICE_LIMIT
 from helios.auction.v1.auction_pb2 import AuctionOutcome
 
 _MAX_PRICE = float(PRICE_LIMIT)
@@ -72,21 +72,12 @@ def decode(payload: bytes | None, fallback_time: datetime) -> OutcomeRow:
     auction_time = (outcome.auction_timestamp.ToDatetime(UTC)
                     if outcome.HasField("auction_timestamp") else fallback_time)
     return OutcomeRow(
-        bid_request_id=outcome.bid_request_id,
-        user_id=outcome.user_id,
-        site_domain=outcome.site_domain,
-        device_type=outcome.device_type,
-        page_url=outcome.page_url,
+        **{name: getattr(outcome, name) for name in AS_SENT},
         bid_price=outcome.bid_price,
         win_price=outcome.win_price if outcome.win_status else None,
         currency=currency.upper(),
-        enriched=outcome.enriched,
-        enrichment_reason=outcome.enrichment_reason,
         user_interests=json.dumps(list(outcome.user_interests)),
         interest_scores=json.dumps(dict(outcome.interest_scores), sort_keys=True),
-        winning_interest=outcome.winning_interest,
-        interest_score=outcome.interest_score,
-        win_status=outcome.win_status,
         bid_timestamp=(outcome.timestamp.ToDatetime(UTC)
                        if outcome.HasField("timestamp") else None),
         auction_timestamp=auction_time,

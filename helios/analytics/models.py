@@ -33,6 +33,12 @@ PRICE = Numeric(12, PRICE_PLACES)
 # The largest value PRICE holds.
 PRICE_LIMIT = Decimal("99999999.9999")
 SUM = Numeric(20, PRICE_PLACES)
+# The columns stored as the Kafka outcome carries them and returned by the API as stored: same
+# name, same value, in helios.auction.v1.AuctionOutcome, this table and helios.analytics.v1.Outcome.
+# The others (prices, currency, interests, timestamps) are converted on the way, each in
+# helios.analytics.decode (in) and helios.analytics.convert (out).
+AS_SENT = ("bid_request_id", "user_id", "site_domain", "device_type", "page_url", "enriched",
+           "enrichment_reason", "winning_interest", "interest_score", "win_status")
 
 
 class Base(DeclarativeBase):

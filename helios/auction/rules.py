@@ -101,8 +101,3 @@ class Rules:
             price = s.competitor_low + u1 * (s.competitor_high - s.competitor_low)
         # A simulated draw has no decimal form to respect, so plain half-up on the float.
         return math.floor(price * 100.0 + 0.5)
-
-
-def decide(bid_request_id: str, bid_price: float, settings: RuleSettings) -> Decision:
-    """One decision with ``settings``; services keep a :class:`Rules` instead."""
-    return Rules(settings).decide(bid_request_id, bid_price)

@@ -28,7 +28,7 @@ GRPC_PORT = grpc_port("auction", 50053)
 
 @dataclass(frozen=True)
 class RuleSettings:
-    """What :func:`helios.auction.rules.decide` needs; no I/O settings, so tests build it
+    """What :class:`helios.auction.rules.Rules` needs; no I/O settings, so tests build it
     directly."""
 
     mode: str = Variable("HELIOS_AUCTION_MODE", FIRST_PRICE,

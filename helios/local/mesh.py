@@ -93,10 +93,6 @@ class Gateway(Process):
         return f"https://localhost:{self.settings.tls_port}"
 
     @property
-    def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.admin_port}"
-
-    @property
     def ca(self) -> Path:
         """The local CA that signed the HTTPS listener's certificate."""
         from helios.gateway import credentials

@@ -21,7 +21,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Tracer
 
 from helios.platform import errors, tracing, wire
-from helios.platform import logging as hlog
+from helios.platform import logging as helios_logging
 from helios.platform.metrics import GRPC_HANDLED, GRPC_SECONDS
 from helios.platform.tracing import OFF, Tracing
 
@@ -104,7 +104,7 @@ def _observe(method: str, inner: Handler) -> Handler:
     async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
         caller = request_id(context)
-        token = hlog.request_id.set(caller)
+        token = helios_logging.request_id.set(caller)
         try:
             if type(request) is _Undecodable:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
@@ -124,7 +124,7 @@ def _observe(method: str, inner: Handler) -> Handler:
             return response
         finally:
             seconds.observe(time.perf_counter() - started)
-            hlog.request_id.reset(token)
+            helios_logging.request_id.reset(token)
 
     return handle
 

@@ -74,10 +74,13 @@ def send_bids(gateway: Gateway, domain: str, count: int) -> list[str]:
     return ids
 
 
-# ---- the page's number formats (Intl, en-US: half away from zero on the exact double) ----
+# ---- the page's number formats (Intl, en-US) ----
 
 def _fixed(value: float, digits: int) -> str:
-    return f"{Decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP):,}"
+    """As V8's Intl formats a double: ICU rounds the shortest decimal that reads back as the
+    same double (Python's repr, the same digits as JavaScript's), half away from zero. So
+    0.6825, stored as 0.68249999…, is shown as 0.683."""
+    return f"{Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP):,}"
 
 
 def count_text(value: int) -> str:

@@ -31,7 +31,7 @@ from helios.analytics.v1 import analytics_pb2 as apb
 from helios.auction.v1 import auction_pb2
 from helios.bidder.v1 import bidder_pb2 as bpb
 from helios.platform import errors
-from helios.platform import logging as hlog
+from helios.platform import logging as helios_logging
 from helios.platform.server import Registration, Service, run
 
 log = logging.getLogger("recording_upstream")
@@ -87,7 +87,7 @@ def _registration(service: str, methods: dict[str, tuple[type[Message], Reply]])
 
 
 def main() -> None:
-    hlog.configure("recording-upstream")
+    helios_logging.configure("recording-upstream")
     service = Service(
         name="recording-upstream", grpc_port=int(sys.argv[1]), metrics_port=0,
         registrations=[_registration("helios.bidder.v1.BidService", dict(BID)),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from helios.analytics.convert import outcome_message, winners_response
-from helios.analytics.models import AuctionOutcome
+from helios.analytics.models import AS_SENT, AuctionOutcome
 from helios.analytics.queries import OutcomePage
 from helios.analytics.v1 import analytics_pb2 as pb
 from helios.auction.v1.auction_pb2 import AuctionOutcome as KafkaOutcome
@@ -75,3 +75,11 @@ def test_a_page_of_winners_holds_api_outcomes() -> None:
     reply = winners_response(OutcomePage(count=3, page=2, page_size=2, rows=[row()]))
     assert (reply.count, reply.page, reply.page_size, reply.total_pages) == (3, 2, 2, 2)
     assert [r.bid_request_id for r in reply.results] == ["req-1"]
+
+
+def test_the_fields_copied_as_sent_have_one_type_in_the_event_the_table_and_the_api() -> None:
+    kafka, api = KafkaOutcome.DESCRIPTOR.fields_by_name, pb.Outcome.DESCRIPTOR.fields_by_name
+    columns = AuctionOutcome.__table__.columns
+    for name in AS_SENT:
+        assert kafka[name].type == api[name].type, name
+        assert columns[name].type.python_type is type(getattr(KafkaOutcome(), name)), name

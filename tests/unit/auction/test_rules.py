@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from helios.auction.rules import Rules, decide, to_cents, uniforms
+from helios.auction.rules import Rules, to_cents, uniforms
 from helios.auction.settings import LOGNORMAL, SECOND_PRICE, RuleSettings
 
 IDS = [f"req-{i}" for i in range(20_000)]
@@ -49,9 +49,9 @@ def test_first_price_wins_with_the_configured_probability(probability: float) ->
 
 
 def test_decisions_are_deterministic_per_id_and_seed() -> None:
-    first = [decide(i, 0.85, RuleSettings()) for i in IDS[:500]]
+    first = [Rules(RuleSettings()).decide(i, 0.85) for i in IDS[:500]]
     again = [Rules(RuleSettings()).decide(i, 0.85) for i in IDS[:500]]
-    other_seed = [decide(i, 0.85, RuleSettings(seed="other")) for i in IDS[:500]]
+    other_seed = [Rules(RuleSettings(seed="other")).decide(i, 0.85) for i in IDS[:500]]
     assert first == again
     assert first != other_seed
 

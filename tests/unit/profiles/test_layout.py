@@ -15,9 +15,3 @@ def test_scores_survive_the_text_round_trip_exactly() -> None:
 
 def test_an_absent_key_is_no_profile() -> None:
     assert layout.decode("u", {}) is None
-
-
-def test_strongest_interest_breaks_ties_by_name() -> None:
-    assert Profile("u", {"b": 0.5, "a": 0.5, "c": 0.1}).strongest() == ("a", 0.5)
-    assert Profile("u", {"technology": 0.95, "sports": 0.7}).strongest() == ("technology", 0.95)
-    assert Profile("u", {}).strongest() is None
