@@ -60,6 +60,7 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
                                        add_BidServiceServicer_to_server, servicer)],
         # Run in reverse: the channel closes first, the producer flushes last.
         cleanups=[flush_producer, close_channel],
+        warmups=[channel.channel_ready],
         tracing=tracer,
     )
 

@@ -59,6 +59,11 @@ class Service:
     registrations: Sequence[Registration] = ()
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Run before the service says SERVING: connections opened ahead of the first call, so the
+    # first bid does not pay for them. Each gets warmup_seconds; one that fails or runs out is
+    # logged and the service serves anyway (its calls then degrade as they would later).
+    warmups: Sequence[Callable[[], Awaitable[object]]] = ()
+    warmup_seconds: float = 2.0
     grace_seconds: float = 5.0
     # After NOT_SERVING and before refusing new calls, so health-checking proxies move away.
     drain_seconds: float = 0.5
@@ -95,6 +100,8 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
+    # It starts out SERVING; a probe must not see that before the warm-ups are done.
+    await health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for registration in service.registrations:
         registration.add_to_server(server)
@@ -131,6 +138,8 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
     for task in tasks:
         task.add_done_callback(on_done)
 
+    for warm in service.warmups:
+        await _warm(warm, service.warmup_seconds)
     for name in ("", *names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("serving", extra={"grpc_port": service.grpc_port,
@@ -154,6 +163,16 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
     log.info("stopped")
     if failed is not None:
         raise failed
+
+
+async def _warm(warm: Callable[[], Awaitable[object]], seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await warm()
+    except Exception as exc:  # a warm-up is an optimisation: whatever failed, serve
+        log.warning("warm-up did not finish; serving anyway",
+                    extra={"step": getattr(warm, "__name__", str(warm)),
+                           "error": f"{type(exc).__name__}: {exc}"})
 
 
 def run_forever(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -25,6 +25,7 @@ def build(settings: Settings, client: redis.Redis, tracer: Tracing = OFF) -> Ser
             "ProfileService"], add_ProfileServiceServicer_to_server, servicer)],
         # The pool was built for this client alone, so closing both is safe.
         cleanups=[lambda: client.aclose(close_connection_pool=True)],
+        warmups=[client.ping],
         tracing=tracer,
     )
 

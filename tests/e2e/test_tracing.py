@@ -22,7 +22,7 @@ import pytest
 from helios.local.mesh import Launcher, launched
 from helios.platform import kafka
 from helios.platform.kafka import delete_topics
-from tests.conftest import Infra
+from tests.conftest import PROFILE_DEADLINE_MS, Infra
 from tests.harness import eventually
 
 SERVICES = ("profiles", "bidder", "auction", "analytics")
@@ -42,11 +42,9 @@ def traced_stack(infra: Infra, service_env: dict[str, str],
             return {"HELIOS_TRACES_FILE": str(tmp_path / f"{name}.jsonl")}
 
         profiles = start.start("profiles", traced("profiles"))
-        # The trace is the subject, not the lookup's deadline: a first call on a busy machine
-        # (channel set-up, span export) may take longer than the default 50 ms.
         bidder = start.start("bidder", {**traced("bidder"),
                                         "HELIOS_BIDDER_PROFILES_TARGET": profiles.target,
-                                        "HELIOS_BIDDER_PROFILE_DEADLINE_MS": "2000"})
+                                        "HELIOS_BIDDER_PROFILE_DEADLINE_MS": PROFILE_DEADLINE_MS})
         start.start("auction", traced("auction"))
         analytics = start.start("analytics", traced("analytics"))
         # The trace is the subject here, not the bearer token the API would need.

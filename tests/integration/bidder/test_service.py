@@ -11,7 +11,7 @@ import pytest
 
 from helios.bidder.v1.bidder_pb2 import BidResponse, Site, SubmitBidRequest
 from helios.local.mesh import Launcher, Service, free_port
-from tests.conftest import Infra
+from tests.conftest import PROFILE_DEADLINE_MS, Infra
 from tests.integration.bidder.support import (
     Answer,
     failed,
@@ -27,7 +27,9 @@ CONTENT_TYPE = b"application/x-protobuf; messageType=helios.bidder.v1.BidRespons
 
 def start(launcher: Launcher, **env: str) -> tuple[Service, Service]:
     profiles = launcher.start("profiles")
-    bidder = launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target, **env})
+    bidder = launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target,
+                                       "HELIOS_BIDDER_PROFILE_DEADLINE_MS": PROFILE_DEADLINE_MS,
+                                       **env})
     return profiles, bidder
 
 
@@ -77,9 +79,7 @@ def test_an_unknown_user_bids_the_base_price_and_says_why(infra: Infra,
 
 def test_concurrent_bids_each_get_their_own_users_price(infra: Infra,
                                                         launcher: Launcher) -> None:
-    # Which answer goes to which caller is the subject, not the lookup's deadline: sixteen
-    # clients on two cores can hold a lookup past the default 50 ms.
-    _, bidder = start(launcher, HELIOS_BIDDER_PROFILE_DEADLINE_MS="2000")
+    _, bidder = start(launcher)
     users = ["user-001", new_id("nobody")] * 40
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(lambda user: bid_for(bidder, user).bid, users))

@@ -127,3 +127,32 @@ async def test_stop_finishes_in_flight_calls_then_runs_cleanups(served: Any) -> 
     assert (await in_flight).user_id == "slow"
     await asyncio.wait_for(task, 10)
     assert cleaned == ["done"]
+
+
+async def test_warmups_run_before_serving_and_one_that_hangs_only_delays_it(
+        caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    stop = asyncio.Event()
+    warmed: list[str] = []
+
+    async def opens_a_connection() -> None:
+        warmed.append("connection")
+
+    async def hangs() -> None:
+        await asyncio.Event().wait()
+
+    service = Service(name="test", grpc_port=port, metrics_port=0,
+                      warmups=[opens_a_connection, hangs], warmup_seconds=0.5)
+    task = asyncio.create_task(run(service, stop))
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        await asyncio.wait_for(channel.channel_ready(), 10)
+        stub = health_pb2_grpc.HealthStub(channel)
+        first = await stub.Check(health_pb2.HealthCheckRequest())
+        assert first.status != health_pb2.HealthCheckResponse.SERVING  # still warming up
+        serving = health_pb2.HealthCheckResponse.SERVING
+        while (await stub.Check(health_pb2.HealthCheckRequest())).status != serving:  # noqa: ASYNC110 - the server's state
+            await asyncio.sleep(0.05)
+    assert warmed == ["connection"]
+    assert "warm-up did not finish; serving anyway" in caplog.text
+    stop.set()
+    await asyncio.wait_for(task, 10)
