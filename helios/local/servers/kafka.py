@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from helios.local import network
 from helios.local.layout import Layout
 from helios.local.probes import Probe, every, tcp
 from helios.local.process import Spec
@@ -53,6 +54,8 @@ def server(layout: Layout, env: Environ) -> Spec | External:
     properties = layout.state / "kafka" / "server.properties"
     log4j = f"-Dlog4j2.configurationFile={HERE / 'kafka-log4j2.yaml'}"
     classpath = ["-cp", f"{home / 'libs'}/*"]
+    address = network.cluster_address(env)
+    cluster = f",CLUSTER://{address}:{network.CLUSTER_KAFKA_PORT}" if address else ""
 
     def prepare() -> None:
         if shutil.which("java") is None:
@@ -63,7 +66,7 @@ def server(layout: Layout, env: Environ) -> Spec | External:
         data.mkdir(parents=True, exist_ok=True)
         template = string.Template((HERE / "kafka.properties").read_text())
         properties.write_text(template.substitute(port=port, controller_port=CONTROLLER_PORT,
-                                                  data_dir=data))
+                                                  data_dir=data, cluster=cluster))
         if not (data / "meta.properties").exists():
             cluster_id = properties.with_name("cluster.id")
             if not cluster_id.exists() or not cluster_id.read_text().strip():

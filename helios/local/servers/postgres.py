@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from helios.local import network
 from helios.local.layout import Layout
 from helios.local.probes import Probe, command
 from helios.local.process import Spec
@@ -44,6 +45,7 @@ def server(layout: Layout, env: Environ) -> Spec | External:
     root = layout.state / "postgres"
     data, sockets = root / "data", root / "run"
     as_root = os.geteuid() == 0
+    address = network.cluster_address(env)
 
     def as_postgres(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(list(argv), user=USER if as_root else None, cwd="/",
@@ -66,7 +68,9 @@ def server(layout: Layout, env: Environ) -> Spec | External:
                 conf.write("include_if_exists = 'helios.conf'\n")
         settings = data / "helios.conf"
         settings.write_text(string.Template((HERE / "postgres.conf").read_text()).substitute(
-            port=port, socket_dir=sockets))
+            port=port, socket_dir=sockets,
+            listen=", ".join(["127.0.0.1", *([address] if address else [])])))
+        _allow_pods(data / "pg_hba.conf", enabled=address is not None)
         if as_root:
             owner = pwd.getpwnam(USER)
             os.chown(settings, owner.pw_uid, owner.pw_gid)
@@ -99,6 +103,14 @@ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}') \\gexec
         stop_timeout=30.0,
         port=port,
     )
+
+
+def _allow_pods(hba: Path, *, enabled: bool) -> None:
+    """The local Kubernetes' pods, with the password, when cluster access is on (their
+    connections come from their own addresses: network.POD_NETWORK)."""
+    rule = f"host all all {network.POD_NETWORK} scram-sha-256  # helios: pods\n"
+    lines = [line for line in hba.read_text().splitlines(keepends=True) if line != rule]
+    hba.write_text("".join([*lines, *([rule] if enabled else [])]))
 
 
 def _stop_debian_cluster(port: int) -> None:

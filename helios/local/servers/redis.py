@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from helios.local import network
 from helios.local.layout import Layout
 from helios.local.probes import Probe
 from helios.local.process import Spec, stop_pid
@@ -41,6 +42,10 @@ def server(layout: Layout, env: Environ) -> Spec | External:
     port = urlsplit(url).port
     assert port is not None
     data = layout.state / "redis"
+    address = network.cluster_address(env)
+    # Without a password, protected mode refuses every client that is not on loopback.
+    listen = ["--bind", "127.0.0.1", address, "--protected-mode", "no"] if address else [
+        "--bind", "127.0.0.1"]
 
     def prepare() -> None:
         if shutil.which("redis-server") is None:
@@ -54,7 +59,7 @@ def server(layout: Layout, env: Environ) -> Spec | External:
 
     return Spec(
         name="redis",
-        argv=["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+        argv=["redis-server", "--port", str(port), *listen, "--dir", str(data),
               "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
               "--daemonize", "no"],
         log=layout.log("redis"),
