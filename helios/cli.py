@@ -4,6 +4,7 @@
     helios seed-profiles [--count N]
     helios create-topics
     helios migrate
+    helios preflight [--timeout S]                      are Kafka, PostgreSQL and Redis there?
     helios render-gateway [--out PATH] [--no-validate]
     helios credentials
     helios token [--seconds N] [--subject NAME]
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> None:
 
     commands.add_parser("create-topics", help="create the Kafka topics that are missing")
     commands.add_parser("migrate", help="apply the analytics database migrations")
+    preflight = commands.add_parser("preflight", help="check that Kafka, PostgreSQL and Redis "
+                                                      "answer; name each one that does not")
+    preflight.add_argument("--timeout", type=float, default=30.0,
+                           help="how long to keep trying, in all (default: 30 s)")
 
     gateway = commands.add_parser("render-gateway", help="render the Envoy config")
     gateway.add_argument("--out", type=Path, default=Path(".helios/envoy.yaml"))
@@ -95,6 +100,15 @@ def _dispatch(args: argparse.Namespace) -> None:
 
         migrate(database_url(env))
         print("database schema is up to date")
+    elif args.command == "preflight":
+        from helios import preflight
+
+        results = preflight.run(env, args.timeout)
+        for result in results:
+            print(f"{result.server} at {result.where}: {result.problem or 'ok'}", flush=True)
+        missing = [f"{r.server} ({r.where})" for r in results if r.problem]
+        if missing:
+            sys.exit(f"helios: cannot reach {', '.join(missing)}")
     elif args.command == "render-gateway":
         from helios.gateway import render
         from helios.gateway.settings import GatewaySettings
