@@ -163,3 +163,83 @@ def test_the_charts_defaults_are_the_services_own() -> None:
     assert (limits["apiPerSecond"], limits["apiBurst"], limits["bidPerSecond"],
             limits["bidBurst"]) == (gateway.API_RATE.default, gateway.API_BURST.default,
                                     gateway.BID_RATE.default, gateway.BID_BURST.default)
+
+
+def pod_specs(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every pod template the chart makes (Deployments, Jobs, the test Pod), by object name."""
+    specs = {}
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "Job"):
+            specs[doc["metadata"]["name"]] = doc["spec"]["template"]["spec"]
+        elif doc["kind"] == "Pod":
+            specs[doc["metadata"]["name"]] = doc["spec"]
+    return specs
+
+
+def test_every_pod_runs_locked_down() -> None:
+    specs = pod_specs(render("--set", "jobs.seedProfiles=true"))
+    assert len(specs) == 10  # 4 services, the gateway, 4 jobs, the test pod
+    for name, spec in specs.items():
+        assert spec["automountServiceAccountToken"] is False, name
+        assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001,
+                                           "runAsGroup": 10001,
+                                           "seccompProfile": {"type": "RuntimeDefault"}}, name
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            assert container["securityContext"] == {
+                "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]}}, name
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], name
+            assert container["resources"]["requests"], name
+
+
+def test_preflight_runs_first_and_nothing_waits_forever() -> None:
+    jobs = by_kind(render("--set", "jobs.preflightTimeoutSeconds=45"), "Job")
+    order = sorted(jobs.values(), key=lambda j: int(j["metadata"]["annotations"][
+        "helm.sh/hook-weight"]))
+    assert [j["metadata"]["name"] for j in order] == [
+        "rel-helios-preflight", "rel-helios-migrate", "rel-helios-create-topics"]
+    preflight = order[0]["spec"]
+    assert preflight["template"]["spec"]["containers"][0]["args"] == [
+        "preflight", "--timeout", "45"]
+    assert preflight["backoffLimit"] == 0
+    assert all(j["spec"]["activeDeadlineSeconds"] == 285 for j in jobs.values())
+
+
+def test_the_bidder_scales_on_cpu_and_its_deployment_leaves_the_count_to_it() -> None:
+    docs = render()
+    (hpa,) = by_kind(docs, "HorizontalPodAutoscaler").values()
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "rel-helios-bidder"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
+    deployments = by_kind(docs, "Deployment")
+    assert "replicas" not in deployments["rel-helios-bidder"]["spec"]
+    assert deployments["rel-helios-profiles"]["spec"]["replicas"] == 1
+    off = render("--set", "components.bidder.autoscaling.enabled=false")
+    assert not by_kind(off, "HorizontalPodAutoscaler")
+    assert by_kind(off, "Deployment")["rel-helios-bidder"]["spec"]["replicas"] == 2
+
+
+def test_a_disruption_budget_for_every_component_and_the_gateway() -> None:
+    budgets = by_kind(render("--set", "components.auction.enabled=false"), "PodDisruptionBudget")
+    assert {name: b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
+            for name, b in budgets.items()} == {
+        f"rel-helios-{n}": n for n in ("gateway", "profiles", "bidder", "analytics")}
+    assert {b["spec"]["maxUnavailable"] for b in budgets.values()} == {1}
+
+
+def test_network_policies_let_each_service_be_called_only_by_its_callers() -> None:
+    policies = by_kind(render(), "NetworkPolicy")
+
+    def callers(name: str) -> list[str]:
+        grpc, metrics = policies[f"rel-helios-{name}"]["spec"]["ingress"]
+        assert grpc["ports"] == [{"port": "grpc"}] and metrics == {"ports": [{"port": "metrics"}]}
+        return [peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+                for peer in grpc["from"]]
+
+    assert callers("bidder") == ["gateway", "helm-test"]
+    assert callers("analytics") == ["gateway", "helm-test"]
+    assert callers("profiles") == ["bidder", "helm-test"]
+    assert callers("auction") == ["helm-test"]
+    assert "rel-helios-gateway" not in policies
+    test_pod = by_kind(render(), "Pod")["rel-helios-test-health"]
+    assert test_pod["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test"
+    assert not by_kind(render("--set", "networkPolicy.enabled=false"), "NetworkPolicy")

@@ -39,3 +39,39 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- define "helios.target" -}}
 {{ include "helios.fullname" .root }}-{{ .name }}:{{ .component.grpcPort }}
 {{- end -}}
+
+{{/* What every pod of the chart shares: no API token (nothing here calls the Kubernetes API),
+the pod security context, and a writable /tmp beside the read-only root filesystem. Give it
+the volumes the pod adds (a list, maybe empty). */}}
+{{- define "helios.podSpec" -}}
+automountServiceAccountToken: false
+securityContext:
+  {{- toYaml .root.Values.podSecurityContext | nindent 2 }}
+volumes:
+  - {name: tmp, emptyDir: {}}
+  {{- with .volumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* What every container of the chart shares: the image, the container security context, the
+/tmp mount, and its last log lines as the termination message when it fails (so `kubectl
+describe` says why a hook failed). Give it the mounts the container adds (a list, maybe empty). */}}
+{{- define "helios.container" -}}
+image: {{ include "helios.image" .root }}
+imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+terminationMessagePolicy: FallbackToLogsOnError
+securityContext:
+  {{- toYaml .root.Values.containerSecurityContext | nindent 2 }}
+volumeMounts:
+  - {name: tmp, mountPath: /tmp}
+  {{- with .mounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* The selector labels of one component's pods. */}}
+{{- define "helios.selector" -}}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
