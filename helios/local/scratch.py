@@ -27,9 +27,9 @@ class Scratch:
 
 @contextlib.contextmanager
 def scratch(env: Environ, label: str, *, topics: bool = True, database: bool = True,
-            keep: bool = False) -> Iterator[Scratch]:
-    """Topics ``<label>-<run>-*`` (created) and a database ``helios_<label>_<run>`` (created and
-    migrated), removed when the block ends unless ``keep``."""
+            migrate: bool = True, keep: bool = False) -> Iterator[Scratch]:
+    """Topics ``<label>-<run>-*`` (created) and a database ``helios_<label>_<run>`` (created and,
+    with ``migrate``, migrated), removed when the block ends unless ``keep``."""
     run = uuid.uuid4().hex[:8]
     prefix = f"{label}-{run}-"
     names = kafka.Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": prefix})
@@ -41,9 +41,10 @@ def scratch(env: Environ, label: str, *, topics: bool = True, database: bool = T
         kafka.ensure_topics(bootstrap, names.partitions())
     if database:
         asyncio.run(_admin(base_url, f'CREATE DATABASE "{db_name}"'))
-        from helios.analytics.migrate import migrate
+    if database and migrate:
+        from helios.analytics import migrate as migrations
 
-        migrate(db_url)
+        migrations.migrate(db_url)
     try:
         yield Scratch(prefix, names, db_url)
     finally:
