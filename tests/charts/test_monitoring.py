@@ -197,13 +197,17 @@ def test_promtool_accepts_the_rules_and_their_unit_tests_pass() -> None:
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-def test_every_alert_has_a_unit_test_that_fires_it() -> None:
+def test_every_alert_has_a_unit_test_that_fires_it_and_a_section_in_the_docs() -> None:
+    from tests.harness import ROOT
     from tests.monitoring import alerts
 
     tested = {case["alertname"] for test in yaml.safe_load(RULES_TEST.read_text())["tests"]
               for case in test["alert_rule_test"] if case["exp_alerts"]}
-    for name in alerts():
+    docs = (ROOT / "docs" / "observability.md").read_text()
+    for name, rule in alerts().items():
         assert name in tested, f"{name} never fires in {RULES_TEST.name}"
+        assert f"docs/observability.md#{name.lower()}" in rule["annotations"]["description"]
+        assert f"\n### {name}\n" in docs, name
 
 
 def test_the_dashboard_is_well_formed() -> None:
