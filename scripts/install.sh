@@ -7,7 +7,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-apt_packages=(postgresql redis-server wrk chromium shellcheck)
+# prometheus: the real Prometheus (and promtool) the observability test scrapes the mesh with.
+apt_packages=(postgresql redis-server wrk chromium shellcheck prometheus)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,6 +18,20 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus package runs a Prometheus of its own (on :9090) where an init system
+# starts services; the tests start theirs on free ports, so the package's is stopped and kept
+# from starting at boot. (Containers with a policy-rc.d that refuses, like these machines,
+# never start it.)
+if [[ -d /run/systemd/system ]]; then
+  if systemctl is-enabled --quiet prometheus 2>/dev/null || systemctl is-active --quiet prometheus; then
+    step "systemctl disable --now prometheus (the tests run their own)"
+    systemctl disable --now prometheus
+  fi
+elif [[ -x /etc/init.d/prometheus ]] && /etc/init.d/prometheus status >/dev/null 2>&1; then
+  step "stop the prometheus package's service (the tests run their own)"
+  /etc/init.d/prometheus stop
+  update-rc.d prometheus disable >/dev/null 2>&1 || true
 fi
 if [[ ! -x "$VENV/bin/python" ]]; then
   step "python virtualenv in $VENV"

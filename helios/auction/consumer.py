@@ -30,7 +30,7 @@ from helios.auction.outcomes import (
     outcome_headers,
     parse_bid,
 )
-from helios.auction.rules import Rules
+from helios.auction.rules import Rules, to_cents
 from helios.platform import tracing
 from helios.platform.consumer import Retry
 from helios.platform.kafka import Headers, Topics
@@ -68,6 +68,8 @@ class Auction:
 
         dead: list[tuple[Message, str]] = []
         won = lost = 0
+        # In whole cents: a sum of float dollars would drift.
+        won_bid_cents = lost_bid_cents = paid_cents = 0
         outcomes_topic = self._topics.auction_outcomes
         for msg in messages:
             headers = cast(Headers | None, msg.headers())
@@ -92,14 +94,22 @@ class Auction:
                           bid.bid_request_id.encode(), out_headers, delivered)
             if span is not None:
                 span.end()
-            won += decision.won
-            lost += not decision.won
+            if decision.won:
+                won += 1
+                won_bid_cents += to_cents(bid.bid_price)
+                paid_cents += decision.price_cents
+            else:
+                lost += 1
+                lost_bid_cents += to_cents(bid.bid_price)
         # Bounded by the producer's message.timeout.ms: an undeliverable outcome fails then.
         self._producer.flush()
         if failures:
             raise Retry(f"{len(failures)} outcome(s) not acknowledged: {failures[0].str()}")
         metrics.PRODUCED.labels("won").inc(won)
         metrics.PRODUCED.labels("lost").inc(lost)
+        metrics.BID_PRICE.labels("won").inc(won_bid_cents / 100)
+        metrics.BID_PRICE.labels("lost").inc(lost_bid_cents / 100)
+        metrics.WIN_PRICE.inc(paid_cents / 100)
         return dead
 
     def _span(self, headers: Headers | None, bid_request_id: str, won: bool) -> Span:

@@ -83,6 +83,7 @@ def context(settings: GatewaySettings) -> dict[str, Any]:
         listeners.append({"name": "public_https", "port": settings.tls_port, "tls": True})
     return {
         "admin_port": settings.admin_port,
+        "metrics_port": settings.metrics_port,
         "listeners": listeners,
         "tls_cert": str(settings.tls_cert),
         "tls_key": str(settings.tls_key),

@@ -21,6 +21,13 @@ TLS_PORT = Variable("HELIOS_GATEWAY_TLS_PORT", 8443,
                     low=0, high=65535)
 ADMIN_PORT = Variable("HELIOS_GATEWAY_ADMIN_PORT", 9901, "gateway: Envoy admin, on 127.0.0.1",
                       low=1, high=65535)
+# Envoy's own statistics for Prometheus (request rates, status classes, latency, upstream
+# health) come from the admin interface, which must stay private: it can also drain listeners,
+# change log levels and shut Envoy down. So a listener of its own forwards GET
+# /stats/prometheus, and nothing else, to it. Next to the services' 9101-9104.
+METRICS_PORT = Variable("HELIOS_GATEWAY_METRICS_PORT", 9105,
+                        "gateway: Prometheus listener on 0.0.0.0 serving only the admin's "
+                        "/stats/prometheus; 0 turns it off", low=0, high=65535)
 BIDDER_TARGETS = Variable("HELIOS_GATEWAY_BIDDER_TARGETS", f"127.0.0.1:{BIDDER_PORT.default}",
                           "gateway: bidders, host:port, comma-separated; one Envoy endpoint each")
 ANALYTICS_TARGET = Variable("HELIOS_GATEWAY_ANALYTICS_TARGET",
@@ -58,9 +65,10 @@ BID_RATE = Variable("HELIOS_GATEWAY_BID_RATE", 100_000, "gateway: /bid requests 
                     "every client together", low=1, high=10_000_000)
 BID_BURST = Variable("HELIOS_GATEWAY_BID_BURST", 100_000, "gateway: /bid burst", low=1,
                      high=10_000_000)
-VARIABLES = (STATE_DIR, PORT, TLS_PORT, ADMIN_PORT, BIDDER_TARGETS, ANALYTICS_TARGET, DIR,
-             DESCRIPTOR, DASHBOARD, OPENAPI, TEMPLATE_DIR, TLS_CERT, TLS_KEY, AUTH, JWKS,
-             JWT_ISSUER, JWT_AUDIENCE, SIGNING_KEY, API_RATE, API_BURST, BID_RATE, BID_BURST)
+VARIABLES = (STATE_DIR, PORT, TLS_PORT, ADMIN_PORT, METRICS_PORT, BIDDER_TARGETS,
+             ANALYTICS_TARGET, DIR, DESCRIPTOR, DASHBOARD, OPENAPI, TEMPLATE_DIR, TLS_CERT,
+             TLS_KEY, AUTH, JWKS, JWT_ISSUER, JWT_AUDIENCE, SIGNING_KEY, API_RATE, API_BURST,
+             BID_RATE, BID_BURST)
 
 
 def state_dir(env: Environ) -> Path:
@@ -81,6 +89,7 @@ class GatewaySettings:
 
     port: int
     admin_port: int
+    metrics_port: int
     bidder_targets: tuple[str, ...]
     analytics_target: str
     descriptor: Path
@@ -116,6 +125,7 @@ class GatewaySettings:
         return cls(
             port=PORT.read(env),
             admin_port=ADMIN_PORT.read(env),
+            metrics_port=METRICS_PORT.read(env),
             bidder_targets=bidders,
             analytics_target=analytics,
             descriptor=_path(env, DESCRIPTOR, gateway / "helios.binpb"),

@@ -63,6 +63,8 @@ class Service(Process):
     """A started `helios serve <name>`."""
 
     grpc_port: int = 0
+    # Its Prometheus /metrics port; 0 when off (the default for tests).
+    metrics_port: int = 0
 
     @property
     def target(self) -> str:
@@ -87,6 +89,11 @@ class Gateway(Process):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        """Envoy's statistics in Prometheus' format, the one thing its metrics port serves."""
+        return f"http://127.0.0.1:{self.settings.metrics_port}/stats/prometheus"
 
     @property
     def https_url(self) -> str:
@@ -125,13 +132,16 @@ class Launcher:
         return process
 
     def start(self, name: str, env: Mapping[str, str] | None = None, *,
-              wait: bool = True) -> Service:
+              wait: bool = True, metrics: bool = False) -> Service:
+        """``metrics`` turns the service's /metrics endpoint on, on a free port of its own."""
         # A caller may name the port (to restart a service where it was); else a free one.
         named = (env or {}).get(f"HELIOS_{name.upper()}_GRPC_PORT")
         port = int(named) if named else free_port()
+        metrics_port = free_port() if metrics else 0
         spec = service(name, {**self.base_env, **(env or {})},
-                       self.log_dir / f"{name}-{port}.log", grpc_port=port)
-        proc = Service(spec, grpc_port=port)
+                       self.log_dir / f"{name}-{port}.log", grpc_port=port,
+                       metrics_port=metrics_port)
+        proc = Service(spec, grpc_port=port, metrics_port=metrics_port)
         self.adopt(proc)
         proc.spawn()
         if wait:
@@ -140,12 +150,14 @@ class Launcher:
 
     def start_gateway(self, bidder_targets: list[str], analytics_target: str,
                       env: Mapping[str, str] | None = None) -> Gateway:
-        """Envoy on free ports (HTTP, HTTPS, admin), with credentials of this launcher's own
-        (a local CA, a certificate and a token signing key, made once under its log dir)."""
+        """Envoy on free ports (HTTP, HTTPS, admin, Prometheus stats), with credentials of
+        this launcher's own (a local CA, a certificate and a token signing key, made once under
+        its log dir)."""
         port = free_port()
         gateway_env = {**self.base_env, "HELIOS_GATEWAY_PORT": str(port),
                        "HELIOS_GATEWAY_ADMIN_PORT": str(free_port()),
                        "HELIOS_GATEWAY_TLS_PORT": str(free_port()),
+                       "HELIOS_GATEWAY_METRICS_PORT": str(free_port()),
                        "HELIOS_STATE_DIR": str(self.log_dir / "gateway-state"),
                        "HELIOS_GATEWAY_BIDDER_TARGETS": ",".join(bidder_targets),
                        "HELIOS_GATEWAY_ANALYTICS_TARGET": analytics_target, **(env or {})}

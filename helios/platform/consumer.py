@@ -42,6 +42,9 @@ T = TypeVar("T")
 IDLE_SECONDS = 0.5
 # How long one dead-letter send may wait for Kafka's acknowledgement before it is retried.
 DLQ_TIMEOUT_SECONDS = 10.0
+# Bound on each broker request that measures the lag while a batch is retried (the broker may
+# be what is away).
+LAG_TIMEOUT_SECONDS = 0.5
 # Fetch in large chunks: batches of thousands are what make one INSERT, or one wait for the
 # producer's acknowledgements, per batch cheap.
 FETCH = {"fetch.min.bytes": 65_536, "fetch.wait.max.ms": 50}
@@ -57,8 +60,8 @@ RETRIES = Counter("helios_consumer_retries_total",
 DEAD_LETTERS = Counter("helios_consumer_dead_letters_total",
                        "Messages sent to the dead-letter topic, by consumer.", ["consumer"])
 LAG = Gauge("helios_consumer_lag_messages",
-            "Messages in the assigned partitions after the last committed batch, by consumer.",
-            ["consumer"])
+            "Messages in the assigned partitions after the committed offsets, by consumer: "
+            "measured after each commit, and while a batch is retried.", ["consumer"])
 
 
 class Retry(Exception):
@@ -149,6 +152,11 @@ class ConsumerLoop:
         self._batches = BATCHES.labels(name)
         self._messages = MESSAGES.labels(name)
         self._lag = LAG.labels(name)
+        # Created at 0 so that a rate or an alert over them has a series before the first
+        # failure, rather than nothing.
+        DEAD_LETTERS.labels(name)
+        for step in ("handler", "dead_letters"):
+            RETRIES.labels(name, step)
         self._committed: dict[tuple[str, int], int] = {}
         # Messages handled in committed batches, dead letters included; for progress.
         self.processed = 0
@@ -221,6 +229,7 @@ class ConsumerLoop:
                 # Keeps the group membership alive; only partitions assigned meanwhile can
                 # deliver, and their messages join this batch too.
                 batch += await self._on_kafka_thread(self._collect, 0)
+                await self._on_kafka_thread(self._measure_lag_live)
         if dead:
             await self._send_dead_letters(dead)
         if paused is not None:
@@ -293,3 +302,30 @@ class ConsumerLoop:
             if high >= 0:
                 behind += max(high - committed, 0)
         return behind
+
+    def _measure_lag_live(self) -> None:
+        """Sets the lag from the broker while a batch is retried: a stuck consumer commits
+        nothing, its paused partitions fetch nothing (so their cached watermarks stand still),
+        and one that never committed has no positions of its own, so the lag after the last
+        commit would hide exactly the outage it should show. Asks for the group's committed
+        offsets (the start of the partition where there are none: auto.offset.reset is
+        earliest) and the high watermarks; if the broker does not answer in time, the last
+        value stays."""
+        assignment: list[TopicPartition] = self._consumer.assignment()
+        if not assignment:
+            return
+        behind = 0
+        try:
+            committed = self._consumer.committed(assignment, timeout=LAG_TIMEOUT_SECONDS)
+            for position in committed:
+                watermarks = self._consumer.get_watermark_offsets(
+                    position, timeout=LAG_TIMEOUT_SECONDS, cached=False)
+                if position.error is not None or watermarks is None:
+                    return
+                low, high = watermarks
+                start = position.offset if position.offset >= 0 else low
+                behind += max(high - start, 0)
+        except KafkaException as exc:
+            log.debug("lag not measured", extra={"consumer": self._name, "error": str(exc)})
+            return
+        self._lag.set(behind)

@@ -38,6 +38,10 @@ def a_loop(kafka: AuctionKafka, producer: Producer) -> ConsumerLoop:
                         backoff=Backoff(0.2, 0.5))
 
 
+def lag() -> float | None:
+    return REGISTRY.get_sample_value("helios_consumer_lag_messages", {"consumer": "auction"})
+
+
 def failures() -> float:
     return REGISTRY.get_sample_value("helios_consumer_retries_total",
                                      {"consumer": "auction", "step": "handler"}) or 0.0
@@ -71,6 +75,8 @@ async def test_unacknowledged_outcomes_leave_the_offsets_uncommitted_and_nothing
     task = asyncio.create_task(doomed.run())
     # Two failed rounds: the batch was handled again, still not committed.
     await until(lambda: failures() >= before + 2, seconds=30)
+    # The group never committed: every bid is lag, measured from the broker while retrying.
+    await until(lambda: lag() == len(bids), seconds=10)
     await stopped(task)
     assert doomed.processed == 0
     assert all(offset < 0 for offset in committed(
@@ -83,6 +89,7 @@ async def test_unacknowledged_outcomes_leave_the_offsets_uncommitted_and_nothing
                                        topics.auction_outcomes, len(bids))
     await until(lambda: healthy.processed == len(bids), seconds=15)
     await stopped(task)
+    assert lag() == 0
     assert {outcome_of(m).bid_request_id for m in outcomes} == {
         b.bid_request_id for b in bids}
     assert committed(auction_kafka.bootstrap, auction_kafka.group_id,

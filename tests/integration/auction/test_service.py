@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from helios.auction.outcomes import OUTCOME_CONTENT_TYPE
-from helios.auction.rules import Rules
+from helios.auction.rules import Rules, to_cents
 from helios.auction.settings import RuleSettings
 from helios.bidder.v1.bidder_pb2 import BidResponse
 from helios.local.mesh import Launcher
@@ -23,6 +23,7 @@ from tests.integration.auction.support import (
     produce_bids,
     reset_group,
 )
+from tests.scrape import value
 
 RULES = Rules(RuleSettings(seed=SEED))
 PRICES = (1.20, 0.85, 0.60, 0.35, 0.29)
@@ -57,6 +58,43 @@ def test_bids_become_outcomes_keyed_by_id_with_the_decision(
     # The fixed seed and these ids give both results, and the 0.29 bids never win.
     assert {o.win_status for o in by_id.values()} == {True, False}
     assert not any(o.win_status for o in by_id.values() if o.bid_price < 0.30)
+
+
+def test_the_money_metrics_add_up_to_the_decisions(
+        auction_kafka: AuctionKafka, auction_launcher: Launcher) -> None:
+    """Win rate, average bid and revenue on a dashboard come from these sums: each must be
+    what the outcomes themselves say, to the cent."""
+    bids = [a_bid(f"money-{i}", PRICES[i % len(PRICES)]) for i in range(50)]
+    decisions = [RULES.decide(b.bid_request_id, b.bid_price) for b in bids]
+    auction = auction_launcher.start("auction", metrics=True)
+    url = f"http://127.0.0.1:{auction.metrics_port}/metrics"
+    assert value(url, "helios_auction_win_price_usd_total") == 0
+    assert value(url, "helios_auction_outcomes_produced_total", win_status="won") == 0
+
+    produce_bids(auction_kafka.bootstrap, auction_kafka.topics.bid_responses, bids)
+    collect(auction_kafka.bootstrap, auction_kafka.topics.auction_outcomes, len(bids))
+
+    def cents(name: str, **labels: str) -> int:
+        return round((value(url, name, **labels) or 0.0) * 100)
+
+    won = [(b, d) for b, d in zip(bids, decisions, strict=True) if d.won]
+    lost = [b for b, d in zip(bids, decisions, strict=True) if not d.won]
+    assert won and lost
+
+    def added_up() -> bool:
+        assert value(url, "helios_auction_outcomes_produced_total",
+                     win_status="won") == len(won)
+        assert value(url, "helios_auction_outcomes_produced_total",
+                     win_status="lost") == len(lost)
+        assert cents("helios_auction_bid_price_usd_total", win_status="won") == sum(
+            to_cents(b.bid_price) for b, _ in won)
+        assert cents("helios_auction_bid_price_usd_total", win_status="lost") == sum(
+            to_cents(b.bid_price) for b in lost)
+        assert cents("helios_auction_win_price_usd_total") == sum(
+            d.price_cents for _, d in won)
+        return True
+
+    eventually(added_up)
 
 
 def test_poison_messages_go_to_the_dlq_and_the_next_bid_is_still_decided(

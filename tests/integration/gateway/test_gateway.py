@@ -306,3 +306,47 @@ def test_healthz_follows_the_bidders_health(tmp_path: Path) -> None:
         upstream.spawn()
         upstream.wait_healthy()
         eventually(lambda: http("GET", f"{gateway.url}/healthz")[0] == 200, timeout=10)
+
+
+def test_the_metrics_port_serves_envoys_prometheus_stats(
+        stack: tuple[Gateway, Service]) -> None:
+    gateway, _ = stack
+    call("POST", f"{gateway.url}/bid", {"request_id": "stats-1", "user_id": "u"})
+
+    status, headers, body = http("GET", gateway.metrics_url)
+
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain")
+    text = body.decode()
+    assert "# TYPE envoy_http_downstream_rq_xx counter" in text
+    served = [line for line in text.splitlines() if line.startswith(
+        'envoy_http_downstream_rq_xx{envoy_response_code_class="2",'
+        'envoy_http_conn_manager_prefix="public_http"}')]
+    assert served and float(served[0].split()[-1]) >= 1
+    assert 'envoy_cluster_membership_healthy{envoy_cluster_name="bidder"} 1' in text
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/quitquitquit"),
+    ("POST", "/healthcheck/fail"),
+    ("POST", "/logging?level=trace"),
+    ("GET", "/config_dump"),
+    ("GET", "/stats"),
+    ("GET", "/"),
+    ("POST", "/stats/prometheus"),
+    ("POST", "/stats/prometheus/../quitquitquit"),
+    ("POST", "/stats/prometheus/%2e%2e/quitquitquit"),
+])
+def test_the_metrics_port_serves_nothing_else_of_the_admin(
+        stack: tuple[Gateway, Service], method: str, path: str) -> None:
+    """The admin can shut Envoy down, fail its health and dump its config (credentials'
+    paths included): none of that is reachable on the port Prometheus scrapes."""
+    gateway, _ = stack
+    base = gateway.metrics_url.removesuffix("/stats/prometheus")
+
+    status, _, body = http(method, f"{base}{path}", b"" if method == "POST" else None)
+
+    assert status == 404
+    assert json.loads(body)["code"] == 5
+    assert gateway.alive
+    assert http("GET", f"{gateway.url}/healthz")[0] == 200

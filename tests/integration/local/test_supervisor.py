@@ -32,7 +32,7 @@ def local_env(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     for name in ("PROFILES", "BIDDER", "AUCTION", "ANALYTICS"):
         env[f"HELIOS_{name}_GRPC_PORT"] = str(free_port())
         env[f"HELIOS_{name}_METRICS_PORT"] = "0"
-    for name in ("PORT", "TLS_PORT", "ADMIN_PORT"):
+    for name in ("PORT", "TLS_PORT", "ADMIN_PORT", "METRICS_PORT"):
         env[f"HELIOS_GATEWAY_{name}"] = str(free_port())
     yield env
     local(env, "down")

@@ -19,7 +19,7 @@ from helios.gateway.settings import GatewaySettings
 def settings(tmp_path_factory: pytest.TempPathFactory) -> GatewaySettings:
     made = GatewaySettings.from_env({
         "HELIOS_GATEWAY_PORT": "18080", "HELIOS_GATEWAY_ADMIN_PORT": "19901",
-        "HELIOS_GATEWAY_TLS_PORT": "18443",
+        "HELIOS_GATEWAY_TLS_PORT": "18443", "HELIOS_GATEWAY_METRICS_PORT": "19105",
         "HELIOS_GATEWAY_BIDDER_TARGETS": "127.0.0.1:6001,127.0.0.1:6002",
         "HELIOS_GATEWAY_ANALYTICS_TARGET": "analytics.svc:6003",
         "HELIOS_STATE_DIR": str(tmp_path_factory.mktemp("state")),
@@ -94,8 +94,38 @@ def test_both_listeners_handle_http_alike(settings: GatewaySettings) -> None:
 def test_tls_port_0_leaves_out_the_https_listener(settings: GatewaySettings) -> None:
     cfg = config(dataclasses.replace(settings, tls_port=0))
 
-    assert [x["name"] for x in cfg["static_resources"]["listeners"]] == ["refusals",
-                                                                          "public_http"]
+    assert [x["name"] for x in cfg["static_resources"]["listeners"]] == [
+        "refusals", "public_http", "metrics"]
+
+
+def test_the_metrics_listener_forwards_only_the_prometheus_stats_to_the_admin(
+        settings: GatewaySettings) -> None:
+    cfg = config(settings)
+    metrics = listener(cfg, "metrics")
+    hcm = metrics["filter_chains"][0]["filters"][0]["typed_config"]
+    routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
+    admin = {c["name"]: c for c in cfg["static_resources"]["clusters"]}["admin"]
+
+    assert metrics["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 19105}
+    assert hcm["normalize_path"] is True
+    assert [r["match"] for r in routes] == [
+        {"path": "/stats/prometheus",
+         "headers": [{"name": ":method", "string_match": {"exact": "GET"}}]},
+        {"prefix": "/"}]
+    assert routes[0]["route"]["cluster"] == "admin"
+    assert routes[1]["direct_response"]["status"] == 404
+    assert admin["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"][
+        "address"]["socket_address"] == {"address": "127.0.0.1", "port_value": 19901}
+    # The admin itself is still on localhost only.
+    assert cfg["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
+
+
+def test_metrics_port_0_leaves_out_the_listener_and_the_admin_cluster(
+        settings: GatewaySettings) -> None:
+    cfg = config(dataclasses.replace(settings, metrics_port=0))
+
+    assert "metrics" not in [x["name"] for x in cfg["static_resources"]["listeners"]]
+    assert "admin" not in [c["name"] for c in cfg["static_resources"]["clusters"]]
 
 
 def test_every_typed_config_names_its_type(settings: GatewaySettings) -> None:

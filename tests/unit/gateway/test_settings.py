@@ -13,6 +13,7 @@ def test_defaults_are_the_fixed_interface() -> None:
 
     assert settings.port == 8080
     assert settings.admin_port == 9901
+    assert settings.metrics_port == 9105
     assert settings.bidder_targets == ("127.0.0.1:50052",)
     assert settings.analytics_target == "127.0.0.1:50054"
     assert settings.descriptor == REPO / "gateway" / "helios.binpb"
@@ -71,6 +72,7 @@ def test_relative_paths_become_absolute_because_envoy_reads_them() -> None:
     ("HELIOS_GATEWAY_AUTH", "maybe"),
     ("HELIOS_GATEWAY_API_RATE", "0"),
     ("HELIOS_GATEWAY_TLS_PORT", "-1"),
+    ("HELIOS_GATEWAY_METRICS_PORT", "65536"),
 ])
 def test_a_malformed_variable_is_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):

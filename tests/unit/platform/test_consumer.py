@@ -44,9 +44,15 @@ class FakeConsumer:
     def assignment(self) -> list[TopicPartition]:
         return [TopicPartition("t", 0)]
 
-    def get_watermark_offsets(self, partition: TopicPartition,
-                              cached: bool) -> tuple[int, int]:
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float | None = None,
+                              cached: bool = False) -> tuple[int, int]:
         return (0, 10)
+
+    def committed(self, partitions: list[TopicPartition],
+                  timeout: float | None = None) -> list[TopicPartition]:
+        # The group has committed offset 3 of partition 0, nothing elsewhere.
+        return [TopicPartition(p.topic, p.partition, 3 if p.partition == 0 else -1001)
+                for p in partitions]
 
     def pause(self, partitions: list[Any]) -> None:
         self.paused.append(partitions)
@@ -217,3 +223,34 @@ async def test_the_lag_after_a_commit_is_what_the_partitions_still_hold() -> Non
     # High watermark 10, committed 4.
     assert REGISTRY.get_sample_value("helios_consumer_lag_messages",
                                      {"consumer": "test"}) == 6
+
+
+async def test_while_a_batch_is_retried_the_lag_is_measured_from_the_broker() -> None:
+    """The lag after the last commit would stand still during an outage, which is when it
+    matters: each retry asks the broker for the committed offset and the high watermark."""
+    from prometheus_client import REGISTRY
+
+    events: list[str] = []
+    consumer, handler = FakeConsumer(events), FlakyHandler(events, failures=10_000)
+    task = asyncio.create_task(process(consumer, handler, [message(0, 3)]))
+    await asyncio.sleep(0.1)
+    # High watermark 10, committed 3, and nothing of this loop's own committed yet.
+    assert REGISTRY.get_sample_value("helios_consumer_lag_messages",
+                                     {"consumer": "test"}) == 7
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def test_the_failure_counters_exist_at_zero_before_any_failure() -> None:
+    from prometheus_client import REGISTRY
+
+    name = "never-failed"
+    ConsumerLoop(name, cast(Any, FakeConsumer([])), FlakyHandler([]), FakeDeadLetters([]), "t",
+                 batch_size=10, linger_seconds=0.01, backoff=Backoff(0.001, 0.004))
+
+    for step in ("handler", "dead_letters"):
+        assert REGISTRY.get_sample_value("helios_consumer_retries_total",
+                                         {"consumer": name, "step": step}) == 0
+    assert REGISTRY.get_sample_value("helios_consumer_dead_letters_total",
+                                     {"consumer": name}) == 0
