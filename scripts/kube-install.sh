@@ -11,8 +11,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=scripts/kube/versions.env
-source "$ROOT/scripts/kube/versions.env"
+# shellcheck source=helios/local/kube/versions.env
+source "$ROOT/helios/local/kube/versions.env"
 KUBE_CACHE="$CACHE/kube"
 KBIN="$KUBE_CACHE/bin"
 IMAGES="$KUBE_CACHE/images"
