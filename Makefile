@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench soak fuzz proto install status
+.PHONY: up down test check bench soak fuzz proto install status kube-up kube-down kube-smoke
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -30,3 +30,12 @@ install:   ## install Debian packages, the virtualenv, Go tools and the Kafka ja
 
 status:    ## every process make up runs: state, pid, port, health, restarts, memory
 	@.venv/bin/helios local status
+
+kube-up:   ## a single-node Kubernetes as local processes (builds what is missing), node Ready
+	@bash scripts/kube-up.sh
+
+kube-down: ## stop the local Kubernetes and put the host back (rules, mounts, bridge, sysctls)
+	@bash scripts/kube-down.sh
+
+kube-smoke: ## the local Kubernetes' tests: up, workloads, DNS, NetworkPolicy, down, a clean host
+	@bash scripts/kube-smoke.sh

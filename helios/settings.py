@@ -27,7 +27,7 @@ def every() -> Iterator[Variable[Any]]:
     from helios.auction.settings import Settings as Auction
     from helios.bidder.settings import Settings as Bidder
     from helios.gateway.settings import VARIABLES as GATEWAY
-    from helios.local.network import CLUSTER_ACCESS
+    from helios.local.network import CLUSTER_ACCESS, NODE_IP
     from helios.local.stack import BIDDER_PROCESSES, RESERVE_PORTS
     from helios.platform.tracing import EXPORTER, TRACES_FILE
     from helios.profiles.settings import Settings as Profiles
@@ -37,7 +37,7 @@ def every() -> Iterator[Variable[Any]]:
         (KAFKA_BOOTSTRAP, TOPIC_PREFIX, REDIS_URL, DATABASE_URL, LOG_LEVEL, EXPORTER,
          TRACES_FILE),
         variables(Profiles), variables(Bidder), variables(Auction), variables(Analytics),
-        GATEWAY, (BIDDER_PROCESSES, RESERVE_PORTS, CLUSTER_ACCESS))
+        GATEWAY, (BIDDER_PROCESSES, RESERVE_PORTS, CLUSTER_ACCESS, NODE_IP))
     for group in groups:
         for variable in group:
             if variable.name not in seen:

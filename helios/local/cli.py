@@ -1,12 +1,15 @@
 """`helios local …`: a whole Helios on this machine, through the supervisor.
 
     helios local up [GROUP ...]       start the groups (default: infra mesh) and wait for them
-    helios local down                 stop everything, newest first, and the supervisor
+    helios local down [GROUP ...]     undo the groups (default: all), newest first; the
+                                      supervisor stops with its last process
     helios local status               every process: state, pid, port, health, restarts, memory
     helios local start|stop|restart NAME
 
-The first `up` starts the supervisor in the background with this shell's environment (ports,
-external servers, topic prefix); later commands talk to it through its socket.
+The groups are ``infra`` (Kafka, PostgreSQL, Redis), ``mesh`` (the services and the gateway)
+and ``kube`` (a single-node Kubernetes, helios/local/kube/). The first `up` starts the supervisor
+in the background with this shell's environment (ports, external servers, topic prefix); later
+commands talk to it through its socket.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 
 from helios.local import mesh
 from helios.local.layout import Layout
-from helios.local.supervisor import leftovers, request
+from helios.local.process import Spec
+from helios.local.supervisor import leftovers, request, wind_down
 from helios.platform.settings import process_env
 
 DEFAULT_GROUPS = ("infra", "mesh")
@@ -31,9 +35,12 @@ DEFAULT_GROUPS = ("infra", "mesh")
 def add_commands(commands: Any) -> None:
     local = commands.add_parser("local", help="run a whole Helios on this machine")
     actions = local.add_subparsers(dest="action", required=True)
-    up = actions.add_parser("up", help="start groups of processes (default: infra mesh)")
+    up = actions.add_parser("up", help="start groups of processes (default: infra mesh; "
+                                       "kube: a local Kubernetes)")
     up.add_argument("groups", nargs="*", default=list(DEFAULT_GROUPS))
-    actions.add_parser("down", help="stop everything and the supervisor")
+    down = actions.add_parser("down", help="undo groups (default: all), then the supervisor "
+                                           "once nothing runs")
+    down.add_argument("groups", nargs="*", default=[])
     actions.add_parser("status", help="every process with its pid, port and health")
     for action in ("start", "stop", "restart"):
         actions.add_parser(action, help=f"{action} one process").add_argument("name")
@@ -50,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
         if "mesh" in args.groups:
             _welcome(layout)
     elif args.action == "down":
-        _down(layout)
+        _down(layout, args.groups)
     elif args.action == "status":
         sys.exit(_status(layout))
     else:
@@ -119,31 +126,64 @@ def _describe(event: dict[str, Any]) -> str:
         return f"  {name:<10} already running (pid {event['pid']})"
     if kind == "external":
         return f"  {name:<10} external, answering: {event['where']}"
-    if kind == "task":
+    if kind in ("task", "teardown"):
         return f"  {name:<10} {event['said']}"
+    if kind == "exiting":
+        return "  supervisor stopping: nothing left to run"
     if kind == "stopped":
         return f"  {name:<10} stopped (exit status {event['status']})"
     return str(event)
 
 
-def _down(layout: Layout) -> None:
+def _down(layout: Layout, groups: list[str]) -> None:
     try:
         pid = int((layout.run / "supervisor.pid").read_text())
     except (FileNotFoundError, ValueError):
         pid = 0
+    exiting = False
     try:
-        for event in request(layout, {"cmd": "down"}):
+        for event in request(layout, {"cmd": "down", "groups": groups}):
+            exiting = exiting or event["event"] == "exiting"
             print(_describe(event), flush=True)
     except ConnectionError:
-        stopped = leftovers(layout)
-        print(f"no supervisor running; stopped {stopped} process(es) it had left"
-              if stopped else "nothing is running")
+        _down_without_supervisor(layout, groups)
         return
+    except RuntimeError as exc:
+        sys.exit(f"helios: {exc}")
     # The supervisor exits once it has answered.
     for _ in range(100):
-        if not pid or not _alive(pid):
+        if not exiting or not pid or not _alive(pid):
             break
         time.sleep(0.1)
+
+
+def _down_without_supervisor(layout: Layout, groups: list[str]) -> None:
+    """What a dead supervisor left: its processes, stopped in each group's order, and the
+    groups' teardowns (the local Kubernetes' mounts and rules outlive its processes)."""
+    from helios.local import stack
+
+    defined = stack.groups(layout, process_env())
+    unknown = [group for group in groups if group not in defined]
+    if unknown:
+        sys.exit(f"helios: no group {unknown[0]!r} (there are: {', '.join(defined)})")
+    stopped = 0
+
+    def stop(spec: Spec) -> None:
+        nonlocal stopped
+        stopped += leftovers(layout, [spec.name])
+
+    def emit(event: dict[str, Any]) -> None:
+        print(_describe(event), flush=True)
+
+    failed = []
+    for group in [name for name in reversed(list(defined)) if not groups or name in groups]:
+        failed += wind_down(defined[group], stop, emit)
+    if not groups:
+        stopped += leftovers(layout)
+    print(f"no supervisor running; stopped {stopped} process(es) it had left"
+          if stopped else "no supervisor running, no process left")
+    if failed:
+        sys.exit(f"helios: {'; '.join(failed)}")
 
 
 def _alive(pid: int) -> bool:
@@ -160,15 +200,17 @@ def _status(layout: Layout) -> int:
         print("no supervisor is running (helios local up starts one)")
         return 1
     rows = event["rows"]
-    print(f"{'name':<10} {'state':<10} {'pid':>7} {'port':>6} {'health':<8} {'restarts':>8} "
-          f"{'uptime':>7} {'rss MB':>7}  where")
+    # kube-controller-manager is the longest name so far.
+    width = max([10, *(len(row["name"]) for row in rows)])
+    print(f"{'name':<{width}} {'state':<10} {'pid':>7} {'port':>6} {'health':<8} "
+          f"{'restarts':>8} {'uptime':>7} {'rss MB':>7}  where")
     for row in rows:
         health = "ok" if row["healthy"] else "FAILING"
         if row["state"] == "external":
-            print(f"{row['name']:<10} {'external':<10} {'':>7} {'':>6} {health:<8} {'':>8} "
-                  f"{'':>7} {'':>7}  {row['where']}")
+            print(f"{row['name']:<{width}} {'external':<10} {'':>7} {'':>6} {health:<8} "
+                  f"{'':>8} {'':>7} {'':>7}  {row['where']}")
             continue
-        print(f"{row['name']:<10} {row['state']:<10} {row['pid'] or '-':>7} "
+        print(f"{row['name']:<{width}} {row['state']:<10} {row['pid'] or '-':>7} "
               f"{row['port'] or '-':>6} {health:<8} {row['restarts']:>8} "
               f"{row['uptime']:>6}s {row['rss_mb']:>7}  {row['log']}")
     return 0 if all(row["healthy"] for row in rows) else 1

@@ -11,9 +11,10 @@ servers: anything that can reach this machine's address can reach them too.
 
 from __future__ import annotations
 
-import json
-import subprocess
-from typing import Any
+import socket
+from pathlib import Path
+
+import psutil
 
 from helios.platform.settings import Environ, Variable
 
@@ -25,27 +26,39 @@ CLUSTER_ACCESS = Variable(
     "HELIOS_LOCAL_CLUSTER_ACCESS", True,
     "make up: Kafka, PostgreSQL and Redis also listen on this machine's address, for the pods "
     "of the local Kubernetes (docs/kubernetes.md)")
+NODE_IP = Variable(
+    "HELIOS_LOCAL_NODE_IP", "", "make up and make kube-up: this machine's address that the "
+    "node keeps and pods reach the local servers at, one of its own",
+    shown="the default route's device's", allow_empty=True)
 
 
-def node_address() -> str | None:
-    """This machine's IPv4 address on the device of its default route, or None without one."""
+def node_address(env: Environ) -> str:
+    """NODE_IP, else the first IPv4 address of the default route's device; "" without one."""
+    if chosen := NODE_IP.read(env):
+        return chosen
     try:
-        routes = _ip("route", "show", "default")
-        device = next(route["dev"] for route in routes if "dev" in route)
-        (link,) = _ip("addr", "show", "dev", device)
-    except (OSError, subprocess.CalledProcessError, StopIteration, ValueError):
-        return None
-    addresses = [info["local"] for info in link.get("addr_info", [])
-                 if info.get("family") == "inet" and info.get("scope") == "global"]
-    return addresses[0] if addresses else None
+        device = default_device(Path("/proc/net/route").read_text())
+    except OSError:
+        return ""
+    for address in psutil.net_if_addrs().get(device or "", []):
+        if address.family == socket.AF_INET:
+            return str(address.address)
+    return ""
+
+
+def default_device(routes: str) -> str | None:
+    """The device of the IPv4 default route with the lowest metric, from /proc/net/route."""
+    best: tuple[int, str] | None = None
+    for line in routes.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 8 or fields[1] != "00000000" or fields[7] != "00000000":
+            continue
+        metric = int(fields[6])
+        if best is None or metric < best[0]:
+            best = (metric, fields[0])
+    return best[1] if best else None
 
 
 def cluster_address(env: Environ) -> str | None:
     """The address the local servers add to their loopback one, or None for loopback only."""
-    return node_address() if CLUSTER_ACCESS.read(env) else None
-
-
-def _ip(*args: str) -> list[dict[str, Any]]:
-    out = subprocess.run(["ip", "-j", "-4", *args], capture_output=True, text=True,
-                         check=True).stdout
-    return list(json.loads(out or "[]"))
+    return (node_address(env) or None) if CLUSTER_ACCESS.read(env) else None

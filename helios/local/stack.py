@@ -4,6 +4,7 @@
     mesh    the topics, the schema and the demo profiles, then profiles, auction, analytics,
             the bidder processes and the Envoy gateway, on the fixed ports of the services'
             own settings
+    kube    a single-node Kubernetes (`make kube-up`), helios/local/kube/group.py
 
 Each port is the service's default (or its variable), read from its settings class: nothing
 here restates one.
@@ -33,7 +34,10 @@ RESERVE_PORTS = Variable("HELIOS_LOCAL_RESERVE_PORTS", True, "make up: add the g
 
 
 def groups(layout: Layout, env: Environ) -> dict[str, Sequence[Step]]:
-    return {"infra": infra(layout, env), "mesh": services(layout, env)}
+    from helios.local.kube import group as kube
+
+    return {"infra": infra(layout, env), "mesh": services(layout, env),
+            "kube": kube.steps(layout, env)}
 
 
 def infra(layout: Layout, env: Environ) -> list[Step]:

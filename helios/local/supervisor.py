@@ -6,11 +6,14 @@ A group is a list of steps, each one of:
 
 - a :class:`~helios.local.process.Spec`: a process, started and waited for until it serves;
 - an :class:`~helios.local.servers.External`: a server elsewhere, waited for until it answers;
-- a :class:`Task`: one-off work between them (create topics, migrate, seed).
+- a :class:`Task`: one-off work between them (create topics, migrate, seed);
+- a :class:`Teardown`: work `down` does at that place, a group being undone newest first (the
+  local Kubernetes removes its pods after the kubelet stops and before containerd does).
 
 The socket speaks one JSON object per line: a request (``{"cmd": "up", "groups": [...]}``,
-``status``, ``start``/``stop``/``restart`` with a ``name``, ``down``), then events as the work
-goes (``{"event": "ready", ...}``) and a last ``{"done": true}`` or ``{"error": "..."}``.
+``status``, ``start``/``stop``/``restart`` with a ``name``, ``down`` with optional ``groups``),
+then events as the work goes (``{"event": "ready", ...}``) and a last ``{"done": true}`` or
+``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -49,7 +52,17 @@ class Task:
     run: Callable[[], str]
 
 
-Step = Spec | External | Task
+@dataclass(frozen=True)
+class Teardown:
+    """Work `down` does for a group where this step stands (its steps are undone newest
+    first); `up` passes over it. ``run`` returns a line saying what it did, and must be safe to
+    run when there is nothing to undo."""
+
+    name: str
+    run: Callable[[], str]
+
+
+Step = Spec | External | Task | Teardown
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -73,6 +86,8 @@ class Supervisor:
                 raise KeyError(f"no group {group!r} (there are: {', '.join(self._groups)})")
             for step in self._groups[group]:
                 started = time.monotonic()
+                if isinstance(step, Teardown):
+                    continue
                 if isinstance(step, Task):
                     emit({"event": "task", "name": step.name, "said": step.run()})
                 elif isinstance(step, External):
@@ -98,8 +113,10 @@ class Supervisor:
     def stop(self, name: str, emit: Emit) -> None:
         with self._lock:
             process = self._processes.get(name)
+            if process is None:
+                return
             self._stopping.add(name)
-        if process is not None and process.alive:
+        if process.alive:
             status = process.stop()
             emit({"event": "stopped", "name": name, "status": status})
         self._record()
@@ -108,11 +125,27 @@ class Supervisor:
         self.stop(name, emit)
         self.start(name, emit)
 
-    def down(self, emit: Emit) -> None:
-        """Stops every process, newest first, then lets :meth:`serve` return."""
-        for name in reversed(self._order):
-            self.stop(name, emit)
-        self._down.set()
+    def down(self, emit: Emit, groups: Sequence[str] = ()) -> None:
+        """Undoes the named groups (every group when none is named), last defined first, each
+        one's steps newest first; once no process is left, lets :meth:`serve` return."""
+        for group in groups:
+            if group not in self._groups:
+                raise KeyError(f"no group {group!r} (there are: {', '.join(self._groups)})")
+        chosen = [name for name in reversed(list(self._groups)) if not groups or name in groups]
+        failed: list[str] = []
+        for group in chosen:
+            failed += wind_down(self._groups[group], lambda spec: self.stop(spec.name, emit),
+                                emit)
+        if not groups:
+            for name in reversed(self._order):
+                self.stop(name, emit)
+        with self._lock:
+            idle = not any(process.alive for process in self._processes.values())
+        if idle:
+            emit({"event": "exiting"})
+            self._down.set()
+        if failed:
+            raise RuntimeError("; ".join(failed))
 
     def status(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -262,7 +295,7 @@ class Supervisor:
         elif command in ("start", "stop", "restart"):
             getattr(self, command)(request["name"], emit)
         elif command == "down":
-            self.down(emit)
+            self.down(emit, request.get("groups", []))
         else:
             raise KeyError(f"unknown command {command!r}")
 
@@ -293,12 +326,37 @@ def request(layout: Layout, message: dict[str, Any],
     raise ConnectionError("the supervisor went away")
 
 
-def leftovers(layout: Layout) -> int:
-    """Stops the processes a supervisor that died left running; returns how many."""
+def wind_down(steps: Sequence[Step], stop: Callable[[Spec], None], emit: Emit) -> list[str]:
+    """Undoes one group: its processes stopped and its teardowns run, newest first. A teardown
+    that fails does not stop the others; returns what failed."""
+    failed = []
+    for step in reversed(steps):
+        if isinstance(step, Spec):
+            stop(step)
+        elif isinstance(step, Teardown):
+            try:
+                said = step.run()
+            except Exception as exc:  # every teardown runs; the failures are reported at the end
+                log.error("teardown %s failed: %s", step.name, exc)
+                failed.append(f"{step.name}: {exc}")
+                said = f"FAILED: {exc}"
+            emit({"event": "teardown", "name": step.name, "said": said})
+    return failed
+
+
+def leftovers(layout: Layout, names: Sequence[str] | None = None) -> int:
+    """Stops the processes a supervisor that died left running (those named, or all);
+    returns how many."""
     path = layout.run / "processes.json"
     if not path.exists():
         return 0
-    stopped = sum(stop_pid(entry["pid"], expected=entry["argv0"])
-                  for entry in json.loads(path.read_text()).values())
-    path.unlink()
+    recorded = json.loads(path.read_text())
+    chosen = [name for name in recorded if names is None or name in names]
+    stopped = sum(stop_pid(recorded[name]["pid"], expected=recorded[name]["argv0"])
+                  for name in chosen)
+    kept = {name: entry for name, entry in recorded.items() if name not in chosen}
+    if kept:
+        path.write_text(json.dumps(kept, indent=1))
+    else:
+        path.unlink()
     return stopped

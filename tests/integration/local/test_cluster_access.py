@@ -17,23 +17,23 @@ from helios.local.layout import Layout
 from helios.platform.settings import redis_url
 from tests.conftest import Infra
 
-ADDRESS = network.node_address()
+ADDRESS = network.node_address(os.environ)
 
 
 @pytest.fixture(autouse=True)
 def _local_servers(infra: Infra) -> None:
-    assert ADDRESS is not None, "this machine has no default route: pods could not reach it"
+    assert ADDRESS, "this machine has no default route: pods could not reach it"
 
 
 def test_kafka_advertises_the_cluster_listener_under_this_machines_address() -> None:
     admin = AdminClient({"bootstrap.servers": f"{ADDRESS}:{network.CLUSTER_KAFKA_PORT}"})
     brokers = admin.list_topics(timeout=10).brokers
-    assert [(b.host, b.port) for b in brokers.values()] == [
+    assert [(str(b.host), b.port) for b in brokers.values()] == [
         (ADDRESS, network.CLUSTER_KAFKA_PORT)]
 
 
 def test_redis_answers_on_this_machines_address() -> None:
-    url = redis_url({}).replace("localhost", str(ADDRESS))
+    url = redis_url({}).replace("localhost", ADDRESS)
     with redis.Redis.from_url(url, socket_timeout=2) as client:
         assert client.ping()
 
