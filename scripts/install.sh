@@ -7,17 +7,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-apt_packages=(postgresql redis-server wrk chromium shellcheck)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  step "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install postgresql redis-server wrk chromium shellcheck
 if [[ ! -x "$VENV/bin/python" ]]; then
   step "python virtualenv in $VENV"
   python3 -m venv "$VENV"
