@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench soak fuzz proto install status
+.PHONY: up down test check bench soak fuzz proto install status image
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -30,3 +30,7 @@ install:   ## install Debian packages, the virtualenv, Go tools and the Kafka ja
 
 status:    ## every process make up runs: state, pid, port, health, restarts, memory
 	@.venv/bin/helios local status
+
+image:     ## build the Dockerfile with buildah (no Docker engine) into .helios/images/; HELIOS_IMAGE_TAG=dev
+	@bash scripts/image.sh
+
