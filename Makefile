@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench soak fuzz proto install status image
+.PHONY: up down test check bench soak fuzz proto install status image image-test
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -34,3 +34,5 @@ status:    ## every process make up runs: state, pid, port, health, restarts, me
 image:     ## build the Dockerfile with buildah (no Docker engine) into .helios/images/; HELIOS_IMAGE_TAG=dev
 	@bash scripts/image.sh
 
+image-test: ## make image, then run it as the chart's pods do: uid 10001, read-only root, no capabilities
+	@bash scripts/image-test.sh

@@ -24,6 +24,10 @@ from helios.local.mesh import HELIOS, Gateway, Launcher, Service, launched
 from helios.local.scratch import scratch
 from helios.platform import kafka, settings
 
+# tests/image runs the built image with runc, as root: `make image-test` builds it and runs
+# them (pytest tests/image); a plain `pytest` leaves them out.
+collect_ignore = ["image"]
+
 
 @dataclass(frozen=True)
 class Infra:
