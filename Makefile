@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench soak fuzz proto install status kube-up kube-down kube-smoke
+.PHONY: up down test check bench soak fuzz proto install status image image-test kube-up kube-down kube-smoke
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -30,6 +30,12 @@ install:   ## install Debian packages, the virtualenv, Go tools and the Kafka ja
 
 status:    ## every process make up runs: state, pid, port, health, restarts, memory
 	@.venv/bin/helios local status
+
+image:     ## build the Dockerfile with buildah (no Docker engine) into .helios/images/; HELIOS_IMAGE_TAG=dev
+	@bash scripts/image.sh
+
+image-test: ## make image, then run it as the chart's pods do: uid 10001, read-only root, no capabilities
+	@bash scripts/image-test.sh
 
 kube-up:   ## a single-node Kubernetes as local processes (builds what is missing), node Ready
 	@bash scripts/kube-up.sh

@@ -8,17 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # prometheus: the real Prometheus (and promtool) the observability test scrapes the mesh with.
-apt_packages=(postgresql redis-server wrk chromium shellcheck prometheus)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  step "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install postgresql redis-server wrk chromium shellcheck prometheus
 # Debian's prometheus package runs a Prometheus of its own (on :9090) where an init system
 # starts services; the tests start theirs on free ports, so the package's is stopped and kept
 # from starting at boot. (Containers with a policy-rc.d that refuses, like these machines,

@@ -34,20 +34,10 @@ stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
 hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
 
 # --- Debian packages (apt-get only when one is missing) -----------------------------------
-apt_packages=(containerd runc containernetworking-plugins conntrack ipset iptables nftables
-              iproute2 skopeo umoci gcc libc6-dev)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  step "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # Debian's containerd would start its own daemon on /run/containerd; policy-rc.d or no
-  # systemd stops that on these machines, and the cluster runs its own on its own socket.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# Debian's containerd would start its own daemon on /run/containerd; policy-rc.d or no
+# systemd stops that on these machines, and the cluster runs its own on its own socket.
+apt_install containerd runc containernetworking-plugins conntrack ipset iptables nftables \
+  iproute2 skopeo umoci gcc libc6-dev
 
 # --- Kubernetes: one go build of six binaries --------------------------------------------
 # Without the -X flags the binaries call themselves v0.0.0, and so would the node and the API.
