@@ -1,5 +1,5 @@
 # The project's commands. Each one installs what it needs first (idempotently).
-.PHONY: up down test check bench soak fuzz proto install status image image-test kube-up kube-down kube-smoke
+.PHONY: up down test check bench soak fuzz proto install status image image-test kube-up kube-down kube-test
 
 up:        ## start infrastructure, seed, start every service and the gateway in the background
 	@bash scripts/up.sh
@@ -43,5 +43,5 @@ kube-up:   ## a single-node Kubernetes as local processes (builds what is missin
 kube-down: ## stop the local Kubernetes and put the host back (rules, mounts, bridge, sysctls)
 	@bash scripts/kube-down.sh
 
-kube-smoke: ## the local Kubernetes' tests: up, workloads, DNS, NetworkPolicy, down, a clean host
-	@bash scripts/kube-smoke.sh
+kube-test: ## the image and the chart on the local Kubernetes: helm install, helm test, upgrade, down clean
+	@bash scripts/kube-test.sh

@@ -6,7 +6,7 @@
 #                      from its RepoTags, the full localhost/helios:TAG the kubelet looks for
 #   helios.ref         that name;  helios.id  the image ID both archives hold
 # The Dockerfile's public base cannot be pulled here, so a stand-in for it is made from Debian
-# first, once per storage (docs/image.md says what it holds and why). Idempotent: while the
+# first, once per storage (docs/kubernetes.md says what it holds and why). Idempotent: while the
 # base, the files the build can see and their git state stay the same, nothing is built or
 # saved again.
 #   HELIOS_IMAGE_TAG   the tag (default dev)

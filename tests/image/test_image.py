@@ -161,7 +161,8 @@ def pod(chart: list[dict[str, Any]], tmp_path: Path) -> MakePod:
         doc = by_kind(chart, kind)[name]
         spec = doc["spec"] if kind == "Pod" else doc["spec"]["template"]["spec"]
         volumes: dict[str, Path] = {}
-        for volume in [*spec.get("volumes", []), {"name": "tmp", "emptyDir": {}}]:
+        # The chart gives every pod its /tmp emptyDir, named tmp, as the image expects.
+        for volume in spec["volumes"]:
             folder = tmp_path / "volumes" / volume["name"]
             folder.mkdir(parents=True)
             if "secret" in volume:

@@ -1,5 +1,5 @@
-"""Fixtures of the local Kubernetes' tests (every module here is marked ``kube``: `make
-kube-smoke` runs them alone, `make test` deselects them).
+"""Fixtures of the local Kubernetes' tests (`make kube-test` runs them; they are outside `make
+test`'s testpaths).
 
 - ``kube``: the cluster, started by the supervisor (`helios local up kube`, which returns at
   once when it already runs), as a :class:`Kube` with kubectl and exec helpers.

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from helios.local.kube import guard
-from helios.local.kube.cluster import API_SERVICE_IP, DNS_IP
+from helios.local.kube.cluster import API_SERVICE_IP, DNS_IP, ClusterError
 from helios.local.mesh import free_port
 from helios.local.network import POD_NETWORK, SERVICE_NETWORK
 from tests.harness import eventually
@@ -61,8 +61,12 @@ def workloads(kube: Kube, namespace: str) -> Iterator[str]:
         pod("denied", namespace, SLEEP, labels={"role": "denied"}))
     # The Job's pod is left out: it completes, and is never Ready.
     for selector in (["-l", "app=web"], ["client", "server", "allowed", "denied"]):
-        kube.kubectl("-n", namespace, "wait", "--for=condition=Ready", "pod", *selector,
-                     "--timeout=120s", timeout=130)
+        try:
+            kube.kubectl("-n", namespace, "wait", "--for=condition=Ready", "pod", *selector,
+                         "--timeout=120s", timeout=130)
+        except ClusterError as exc:
+            raise AssertionError(f"{exc}\n{kube.kubectl('-n', namespace, 'describe', 'pods')}"
+                                 ) from exc
     yield namespace
 
 

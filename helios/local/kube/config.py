@@ -4,7 +4,7 @@ or path never leaves a stale file behind. ``string.Template.substitute`` fails o
 template uses and the facts lack.
 
     config/containerd.toml, kubelet.yaml, kube-proxy.yaml, kube-scheduler.yaml
-    config/rbac.yaml, coredns.yaml           applied once the API server (or the node) is up
+    config/rbac.yaml, coredns.yaml, host.yaml  applied once the API server (or the node) is up
     cni/net.d/10-helios.conflist             bridge + host-local + portmap (Debian's plugins)
 """
 
@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import string
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from helios.local import network
 from helios.local.kube import cluster as facts
 from helios.local.kube.cluster import Cluster
+from helios.platform.settings import DATABASE_URL, REDIS_URL
 
 TEMPLATES = Path(__file__).parent / "templates"
 FILES = ("containerd.toml", "kubelet.yaml", "kube-proxy.yaml", "kube-scheduler.yaml",
-         "rbac.yaml", "coredns.yaml")
+         "rbac.yaml", "coredns.yaml", "host.yaml")
 CNI_FILE = "10-helios.conflist"
 
 
@@ -35,6 +37,9 @@ def values(cluster: Cluster) -> dict[str, str]:
         "kubelet_health_port": str(facts.KUBELET_HEALTH_PORT),
         "proxy_health_port": str(facts.PROXY_HEALTH_PORT),
         "proxy_metrics_port": str(facts.PROXY_METRICS_PORT),
+        "kafka_port": str(network.CLUSTER_KAFKA_PORT),
+        "postgres_port": str(urlsplit(DATABASE_URL.read(cluster.env)).port or 5432),
+        "redis_port": str(urlsplit(REDIS_URL.read(cluster.env)).port or 6379),
     }
 
 

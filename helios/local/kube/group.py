@@ -15,6 +15,7 @@ local down kube` undoes them newest first, running each :class:`Teardown` at its
     kube-node     the node registered (kube-router reads it at start)
     kube-router
     coredns       the Deployment and the kube-dns Service
+    kube-host-service  `host`: this machine's Kafka, PostgreSQL and Redis, as pods reach them
     kube-ready    the node Ready, CoreDNS Ready
 """
 
@@ -44,5 +45,6 @@ def steps(layout: Layout, env: Environ) -> list[Step]:
         Task("kube-node", lambda: bootstrap.wait_registered(cluster)),
         spec["kube-router"],
         Task("coredns", bootstrap.apply(cluster, "coredns.yaml")),
+        Task("kube-host-service", bootstrap.apply(cluster, "host.yaml")),
         Task("kube-ready", lambda: bootstrap.wait_ready(cluster)),
     ]
