@@ -3,7 +3,7 @@
 #   Debian packages   containerd, runc, the CNI plugins, conntrack, ipset, skopeo, umoci, gcc
 #   $KUBE_CACHE/bin/  kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
 #                     kube-proxy, kubectl (scripts/kube/kubernetes), etcd and etcdctl
-#                     (scripts/kube/etcd), crictl, coredns, kube-router (go install)
+#                     (scripts/kube/etcd), crictl, coredns, kube-router, metrics-server (go install)
 #   $KUBE_CACHE/images/  pause, coredns and testbox as docker-archives with full names
 # Each step leaves a stamp naming its inputs (versions, flags, the build module's files); a
 # step whose stamp matches and whose products exist is skipped, so a cached run takes well
@@ -78,6 +78,7 @@ tool coredns "github.com/coredns/coredns@$COREDNS_VERSION"
 # Without the version it logs "Malformed version" at every start.
 tool kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" \
   "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION"
+tool metrics-server "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
 
 # --- images: one layer each, docker-archives with full names -----------------------------
 # An OCI archive would be imported under a short name the kubelet cannot find; a

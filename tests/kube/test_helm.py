@@ -12,10 +12,14 @@ that cannot reach its infrastructure failing fast, then upgrade and uninstall.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
+import itertools
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -181,14 +185,7 @@ def test_helm_test_checks_every_services_health(release: Release) -> None:
 
 def test_a_bid_through_the_in_cluster_gateway_reaches_the_analytics_api(
         release: Release) -> None:
-    port = free_port()
-    forward = subprocess.Popen(
-        [release.cluster.bin("kubectl"), "--kubeconfig", str(release.cluster.kubeconfig),
-         "-n", release.namespace, "port-forward", f"svc/{RELEASE}-gateway", f"{port}:8080"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        eventually(lambda: answers(f"{url}/healthz"), timeout=30, interval=0.5)
+    with port_forward(release) as url:
         request_id = f"kube-{uuid.uuid4().hex[:8]}"
         bid = request("POST", f"{url}/bid", {"request_id": request_id, "user_id": "user-001"})
         assert bid.status == 200, bid.body
@@ -207,6 +204,20 @@ def test_a_bid_through_the_in_cluster_gateway_reaches_the_analytics_api(
         outcome = eventually(stored, timeout=60, interval=0.5)
         assert isinstance(outcome, dict) and outcome["bid_price"] == 1.2
         assert request("GET", f"{url}/api/outcomes").status == 401
+
+
+@contextlib.contextmanager
+def port_forward(release: Release) -> Iterator[str]:
+    """The in-cluster gateway's HTTP port on a local one, as `kubectl port-forward` gives it."""
+    port = free_port()
+    forward = subprocess.Popen(
+        [release.cluster.bin("kubectl"), "--kubeconfig", str(release.cluster.kubeconfig),
+         "-n", release.namespace, "port-forward", f"svc/{RELEASE}-gateway", f"{port}:8080"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        eventually(lambda: answers(f"{url}/healthz"), timeout=30, interval=0.5)
+        yield url
     finally:
         forward.terminate()
         forward.wait(10)
@@ -308,6 +319,50 @@ def test_network_policies_let_only_the_callers_in(release: Release) -> None:
     assert reached[targets[0]] == "open", out
     for target in targets[1:]:
         assert reached[target] in ("TimeoutError", "ConnectionRefusedError"), out
+
+
+def test_the_bidders_autoscaler_adds_a_pod_under_load(release: Release) -> None:
+    """The HorizontalPodAutoscaler reads the bidder's CPU from metrics-server; bids through the
+    gateway push it past its target (50 % of the 50m request, in the local values), and a
+    second bidder pod becomes Ready."""
+    hpa = f"{RELEASE}-bidder"
+
+    def measured() -> bool:
+        return any(m.get("resource", {}).get("current", {}).get("averageUtilization") is not None
+                   for m in release.json("hpa", hpa).get("status", {}).get("currentMetrics")
+                   or [])
+
+    eventually(measured, timeout=120, interval=2)
+    stop = threading.Event()
+    with port_forward(release) as url:
+        address = urllib.parse.urlsplit(url)
+        numbers = itertools.count()
+
+        def load() -> None:
+            connection = http.client.HTTPConnection(address.hostname or "", address.port,
+                                                    timeout=10)
+            try:
+                while not stop.is_set():
+                    body = json.dumps({"request_id": f"scale-{next(numbers)}",
+                                       "user_id": "user-001"})
+                    connection.request("POST", "/bid", body,
+                                       {"content-type": "application/json"})
+                    connection.getresponse().read()
+            finally:
+                connection.close()
+
+        senders = [threading.Thread(target=load, daemon=True) for _ in range(4)]
+        for sender in senders:
+            sender.start()
+        try:
+            eventually(lambda: release.json("deployment", hpa)["status"].get(
+                "readyReplicas") == 2, timeout=240, interval=2)
+        finally:
+            stop.set()
+            for sender in senders:
+                sender.join(15)
+    status = release.json("hpa", hpa)["status"]
+    assert status["desiredReplicas"] == 2, status
 
 
 def test_an_install_that_cannot_reach_kafka_fails_fast_naming_it(release: Release) -> None:

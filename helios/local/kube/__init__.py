@@ -4,7 +4,8 @@
     cluster.py     its facts: paths, addresses, ports, versions; kubectl/crictl/ctr aimed at it
     pki.py         certificates and kubeconfigs (made once, kept)
     config.py      every daemon's configuration and the manifests, from templates/
-    daemons.py     etcd, the control plane, containerd, kubelet, kube-proxy, kube-router
+    daemons.py     etcd, the control plane, containerd, kubelet, kube-proxy, kube-router,
+                   metrics-server
     bootstrap.py   the one-off steps between them: host check, images, manifests, waits
     hoststate.py   the sysctls and nft tables recorded before, put back after
     netfilter.py   the rule, chain, ipset and nft table sweep

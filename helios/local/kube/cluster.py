@@ -32,6 +32,7 @@ ETCD_PORT, ETCD_PEER_PORT = 2379, 2380
 KUBELET_PORT, KUBELET_HEALTH_PORT = 10250, 10248
 PROXY_METRICS_PORT, PROXY_HEALTH_PORT = 10249, 10256
 CONTROLLER_MANAGER_PORT, SCHEDULER_PORT = 10257, 10259
+METRICS_SERVER_PORT = 10262
 
 # What a system directory holds that the daemons call by name: runc and the containerd shim,
 # iptables, ipset, conntrack, mount.

@@ -4,12 +4,14 @@ or path never leaves a stale file behind. ``string.Template.substitute`` fails o
 template uses and the facts lack.
 
     config/containerd.toml, kubelet.yaml, kube-proxy.yaml, kube-scheduler.yaml
-    config/rbac.yaml, coredns.yaml, host.yaml  applied once the API server (or the node) is up
+    config/rbac.yaml, coredns.yaml, host.yaml, metrics-server.yaml
+                                             applied once the API server (or the node) is up
     cni/net.d/10-helios.conflist             bridge + host-local + portmap (Debian's plugins)
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import string
 from pathlib import Path
@@ -22,7 +24,7 @@ from helios.platform.settings import DATABASE_URL, REDIS_URL
 
 TEMPLATES = Path(__file__).parent / "templates"
 FILES = ("containerd.toml", "kubelet.yaml", "kube-proxy.yaml", "kube-scheduler.yaml",
-         "rbac.yaml", "coredns.yaml", "host.yaml")
+         "rbac.yaml", "coredns.yaml", "host.yaml", "metrics-server.yaml")
 CNI_FILE = "10-helios.conflist"
 
 
@@ -37,6 +39,8 @@ def values(cluster: Cluster) -> dict[str, str]:
         "kubelet_health_port": str(facts.KUBELET_HEALTH_PORT),
         "proxy_health_port": str(facts.PROXY_HEALTH_PORT),
         "proxy_metrics_port": str(facts.PROXY_METRICS_PORT),
+        "metrics_server_port": str(facts.METRICS_SERVER_PORT),
+        "ca_bundle": base64.b64encode((cluster.pki / "ca.crt").read_bytes()).decode(),
         "kafka_port": str(network.CLUSTER_KAFKA_PORT),
         "postgres_port": str(urlsplit(DATABASE_URL.read(cluster.env)).port or 5432),
         "redis_port": str(urlsplit(REDIS_URL.read(cluster.env)).port or 6379),

@@ -1,6 +1,6 @@
 """The cluster's daemons as processes for the supervisor, each with the probe that says it
 serves: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd, the kubelet,
-kube-proxy and kube-router (its network-policy controller alone).
+kube-proxy, kube-router (its network-policy controller alone) and metrics-server.
 
 Listeners: etcd, the controller-manager, the scheduler, the kubelet's health and kube-proxy's
 health and metrics on 127.0.0.1; the API server and the kubelet's API on the node's address
@@ -22,7 +22,8 @@ from helios.local.process import Spec
 def specs(cluster: Cluster) -> dict[str, Spec]:
     return {spec.name: spec for spec in (
         etcd(cluster), apiserver(cluster), controller_manager(cluster), scheduler(cluster),
-        containerd(cluster), kubelet(cluster), kube_proxy(cluster), kube_router(cluster))}
+        containerd(cluster), kubelet(cluster), kube_proxy(cluster), kube_router(cluster),
+        metrics_server(cluster))}
 
 
 def _spec(cluster: Cluster, name: str, argv: list[str], ready: Probe, port: int | None,
@@ -149,3 +150,22 @@ def kube_router(cluster: Cluster) -> Spec:
         "--service-node-port-range", facts.NODE_PORTS,
         "--health-port", "0", "--metrics-port", "0", "--v=1",
     ], command(["/usr/sbin/iptables", "-w", "5", "-S", "KUBE-ROUTER-FORWARD"]), None)
+
+
+def metrics_server(cluster: Cluster) -> Spec:
+    """The resource metrics API (metrics.k8s.io) that HorizontalPodAutoscalers read: it
+    scrapes the kubelet's /metrics/resource and is served through the API server's aggregation
+    layer (templates/metrics-server.yaml registers it, at the node's address)."""
+    pki = cluster.pki
+    kubeconfig = f"{pki}/metrics-server.kubeconfig"
+    return _spec(cluster, "metrics-server", [
+        cluster.bin("metrics-server"), "--kubeconfig", kubeconfig,
+        "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
+        "--bind-address", cluster.node_ip, "--secure-port", str(facts.METRICS_SERVER_PORT),
+        "--tls-cert-file", f"{pki}/metrics-server-serving.crt",
+        "--tls-private-key-file", f"{pki}/metrics-server-serving.key",
+        "--kubelet-preferred-address-types", "InternalIP",
+        "--kubelet-certificate-authority", f"{pki}/ca.crt",
+        "--metric-resolution", "15s",
+    ], http(f"https://{cluster.node_ip}:{facts.METRICS_SERVER_PORT}/readyz"),
+        facts.METRICS_SERVER_PORT, timeout=90.0)

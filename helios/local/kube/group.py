@@ -16,6 +16,7 @@ local down kube` undoes them newest first, running each :class:`Teardown` at its
     kube-router
     coredns       the Deployment and the kube-dns Service
     kube-host-service  `host`: this machine's Kafka, PostgreSQL and Redis, as pods reach them
+    kube-metrics  the metrics API registered, then metrics-server (HorizontalPodAutoscalers)
     kube-ready    the node Ready, CoreDNS Ready
 """
 
@@ -46,5 +47,7 @@ def steps(layout: Layout, env: Environ) -> list[Step]:
         spec["kube-router"],
         Task("coredns", bootstrap.apply(cluster, "coredns.yaml")),
         Task("kube-host-service", bootstrap.apply(cluster, "host.yaml")),
+        Task("kube-metrics", bootstrap.apply(cluster, "metrics-server.yaml")),
+        spec["metrics-server"],
         Task("kube-ready", lambda: bootstrap.wait_ready(cluster)),
     ]

@@ -43,7 +43,8 @@ class Identity:
 
 
 # Each component that talks to the API server has a kubeconfig of its own, with its identity.
-CLIENTS = ("admin", "kubelet", "controller-manager", "scheduler", "kube-proxy", "kube-router")
+CLIENTS = ("admin", "kubelet", "controller-manager", "scheduler", "kube-proxy", "kube-router",
+           "metrics-server")
 
 
 def identities(cluster: Cluster) -> list[Identity]:
@@ -65,6 +66,11 @@ def identities(cluster: Cluster) -> list[Identity]:
         Identity("kube-proxy", "system:kube-proxy"),
         # Bound to its ClusterRole by templates/rbac.yaml.
         Identity("kube-router", "system:kube-router"),
+        # Its client (bound by templates/metrics-server.yaml) and its serving certificate, for
+        # the name the API server checks when it proxies the aggregated metrics API.
+        Identity("metrics-server", "system:metrics-server"),
+        Identity("metrics-server-serving", "metrics-server", server=True,
+                 sans=("metrics-server.kube-system.svc", cluster.node_ip)),
         Identity("front-proxy-client", "front-proxy-client", ca="front-proxy-ca"),
     ]
 

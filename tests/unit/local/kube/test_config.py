@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helios.local.kube import config
+from helios.local.kube import config, pki
 from helios.local.kube.cluster import ClusterError
 from helios.local.network import POD_NETWORK
 from tests.unit.local.kube.support import cluster_in
@@ -18,6 +18,7 @@ from tests.unit.local.kube.support import cluster_in
 
 def test_every_file_is_rendered_and_parses(tmp_path: Path) -> None:
     cluster = cluster_in(tmp_path)
+    pki.ensure(cluster)  # the metrics API's registration carries the cluster's CA
 
     config.render(cluster)
 
@@ -42,6 +43,7 @@ def test_every_file_is_rendered_and_parses(tmp_path: Path) -> None:
 
 def test_every_path_in_the_configs_is_under_the_state_directory(tmp_path: Path) -> None:
     cluster = cluster_in(tmp_path)
+    pki.ensure(cluster)  # the metrics API's registration carries the cluster's CA
     config.render(cluster)
 
     for name in ("containerd.toml", "kubelet.yaml", "kube-proxy.yaml", "kube-scheduler.yaml"):
