@@ -30,8 +30,9 @@ current() {
   for file in "$@"; do [[ -s $file ]] || return 1; done
 }
 stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
-# hash_of FILE...: one hash of the files' contents (a build module's inputs)
-hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
+# hash_of FILE...: one hash of the files' contents, not their paths (a build module's inputs,
+# the same in any clone)
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # --- Debian packages (apt-get only when one is missing) -----------------------------------
 # Debian's containerd would start its own daemon on /run/containerd; policy-rc.d or no
