@@ -1,10 +1,13 @@
 """The profile service as the bidder sees it: one lookup per bid, many lookups per call.
 
 Every bid needs its user's profile, and a gRPC call costs the profile service about as much CPU
-as a whole bid may, so lookups are coalesced: a caller queues its user and waits on a future of
-its own; one BatchGetProfiles carries every user queued while the previous call was in flight
-(one call, one Redis round trip on the other side). Each caller waits only for its own budget;
-the call's deadline is the longest budget in its batch.
+as a whole bid may, so lookups are batched the way a database commits a group: a caller queues
+its user and waits on a future of its own. With fewer than ``max_in_flight`` calls out, what is
+queued goes on the next turn of the loop (lookups started in the same turn share the call), so
+at low load a lookup costs one round trip and no timer. Lookups that arrive while the calls are
+out wait for one of them to return and then go together (one call, one Redis round trip on the
+other side), so under load batches grow by themselves, up to ``batch_max`` users. Each caller
+waits only for its own budget; the call's deadline is the longest budget in its batch.
 
 Lookups never raise. A missing profile, a failed call, a timeout and an open circuit are all
 answers (:class:`Lookup` with a reason), because the bid path degrades to an unenriched bid
@@ -92,17 +95,11 @@ class _Pending:
 
 class ProfilesClient:
     def __init__(self, batch_get: BatchGet, breaker: CircuitBreaker, *, batch_max: int = 256,
-                 max_in_flight: int = 1, interval: float = 0.0,
-                 tracer: tracing.Tracing = tracing.OFF) -> None:
+                 max_in_flight: int = 1, tracer: tracing.Tracing = tracing.OFF) -> None:
         self._batch_get = batch_get
         self._breaker = breaker
         self._batch_max = batch_max
         self._max_in_flight = max_in_flight
-        # At least this long (seconds) between two calls. Without it, a busy bidder sends the next
-        # call the moment the last returns: ~1,000 calls/s whatever the bid rate, and each call
-        # costs the profile service about as much CPU as a bid costs the bidder.
-        self._interval = interval
-        self._next_send = 0.0
         self._queue: dict[str, _Pending] = {}
         self._in_flight = 0
         self._scheduled = False
@@ -128,6 +125,7 @@ class ProfilesClient:
             pending.spans.append(tracing.current_span_context())
         if not self._scheduled and self._in_flight < self._max_in_flight:
             self._schedule(loop)
+        # Otherwise the call that returns first sends this lookup with the others queued by then.
         try:
             # asyncio.timeout, not wait_for: no extra task per bid. On expiry the future is
             # cancelled with the waiting task, which is how _dispatch knows nobody waits.
@@ -142,14 +140,10 @@ class ProfilesClient:
             await asyncio.gather(*self._calls, return_exceptions=True)
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Sends what is queued on a later turn of the loop (so that lookups started in this one
-        share the call), and no sooner than the interval after the previous call."""
+        """Sends what is queued on the next turn of the loop, so that lookups started in this
+        one share the call."""
         self._scheduled = True
-        delay = self._next_send - loop.time()
-        if delay > 0:
-            loop.call_later(delay, self._dispatch)
-        else:
-            loop.call_soon(self._dispatch)
+        loop.call_soon(self._dispatch)
 
     def _dispatch(self) -> None:
         self._scheduled = False
@@ -162,7 +156,6 @@ class ProfilesClient:
             if not live:
                 continue
             timeout = max(p.deadline for p in live.values()) - loop.time()
-            self._next_send = loop.time() + self._interval
             self._in_flight += 1
             call = self._traced_call(live, timeout) if self._traced else self._call(live, timeout)
             task = loop.create_task(call)
@@ -214,7 +207,7 @@ class ProfilesClient:
                 _settle(pending, NOT_FOUND)
         finally:
             self._in_flight -= 1
-            # Lookups queued during this call go out together, as soon as the interval allows.
+            # Lookups queued during this call go out together, on the next turn.
             if self._queue and not self._scheduled:
                 self._schedule(asyncio.get_running_loop())
 

@@ -37,8 +37,7 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
     breaker = CircuitBreaker(settings.breaker.failure_threshold, settings.breaker.reset_seconds)
     batch_get: BatchGet = traced(stub.BatchGetProfiles) if tracer.enabled else stub.BatchGetProfiles
     profiles = ProfilesClient(batch_get, breaker, batch_max=settings.batch_max,
-                              max_in_flight=settings.max_in_flight,
-                              interval=settings.batch_interval_seconds, tracer=tracer)
+                              max_in_flight=settings.max_in_flight, tracer=tracer)
     publisher = BidPublisher(producer, settings.topics.bid_responses,
                              settings.publish_timeout_seconds, tracer=tracer)
     servicer = BidServicer(Bidder(profiles, publisher,

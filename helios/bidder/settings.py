@@ -57,15 +57,12 @@ class Settings:
         "HELIOS_BIDDER_BATCH_MAX", 256,
         "bidder: users carried by one BatchGetProfiles at most (the service takes 1000)",
         low=1, high=1000).field()
-    # Lookups arriving while the calls in flight are out wait for the next call, which is what
-    # makes batches form under load: one call and one Redis round trip for many bids.
+    # Lookups arriving while the calls in flight are out wait for one to return and then go
+    # together, which is what makes batches form under load: one call and one Redis round trip
+    # for many bids, with no timer.
     max_in_flight: int = Variable(
         "HELIOS_BIDDER_MAX_IN_FLIGHT", 1, "bidder: BatchGetProfiles calls in flight at once",
         low=1, high=64).field()
-    batch_interval_seconds: float = Variable(
-        "HELIOS_BIDDER_BATCH_INTERVAL_MS", 0.005,
-        "bidder: at least this long between two profile calls",
-        low=0, high=50, per=1000, unit="ms").field()
     breaker: BreakerSettings = nested(BreakerSettings.from_env, BreakerSettings)
     kafka_bootstrap: str = KAFKA_BOOTSTRAP.field()
     topics: Topics = nested(Topics.from_env, Topics)

@@ -27,15 +27,21 @@ def test_every_variable_is_read() -> None:
         "HELIOS_BIDDER_BREAKER_FAILURES": "9", "HELIOS_BIDDER_BREAKER_RESET_MS": "500",
         "HELIOS_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "HELIOS_KAFKA_TOPIC_PREFIX": "x-",
         "HELIOS_BIDDER_PUBLISH_TIMEOUT_MS": "250", "HELIOS_LOG_LEVEL": "DEBUG",
-        "HELIOS_BIDDER_BATCH_INTERVAL_MS": "1.5", "HELIOS_BIDDER_KAFKA_LINGER_MS": "2",
+        "HELIOS_BIDDER_KAFKA_LINGER_MS": "2",
     })
     assert settings == Settings(
         grpc_port=6000, metrics_port=0, profiles_target="profiles:7000",
         profile_deadline_seconds=0.03, deadline_margin_seconds=0.002, batch_max=64,
         max_in_flight=2, breaker=BreakerSettings(9, 0.5), kafka_bootstrap="kafka:9092",
         topics=Topics.from_env({"HELIOS_KAFKA_TOPIC_PREFIX": "x-"}),
-        publish_timeout_seconds=0.25, log_level="DEBUG", batch_interval_seconds=0.0015,
-        kafka_linger_ms=2.0)
+        publish_timeout_seconds=0.25, log_level="DEBUG", kafka_linger_ms=2.0)
+
+
+def test_the_batch_interval_is_gone() -> None:
+    # Profile calls are no longer spaced by a timer; a deployment still setting the old variable
+    # gets the defaults, not an error.
+    assert Settings.from_env({"HELIOS_BIDDER_BATCH_INTERVAL_MS": "5"}) == Settings()
+    assert not hasattr(Settings(), "batch_interval_seconds")
 
 
 @pytest.mark.parametrize(("name", "value"), [
