@@ -1,7 +1,7 @@
 """The `helios` command: run a service, or do an operator task.
 
     helios serve profiles|bidder|auction|analytics
-    helios seed-profiles [--count N]
+    helios seed-profiles [--count N]                    the demo users, and N synthetic ones
     helios create-topics
     helios migrate
     helios preflight [--timeout S]                      are Kafka, PostgreSQL and Redis there?
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from helios.platform.settings import SettingsError
+from helios.platform.settings import Environ, SettingsError
 
 SERVICES = ("profiles", "bidder", "auction", "analytics")
 
@@ -37,9 +37,12 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=SERVICES)
 
-    seed = commands.add_parser("seed-profiles", help="load the demo user profiles that are "
-                                                     "missing into Redis")
-    seed.add_argument("--count", type=int, default=1000)
+    seed = commands.add_parser("seed-profiles", help="load the demo user profiles, and "
+                                                     "synthetic ones, that are missing into "
+                                                     "Redis")
+    seed.add_argument("--count", type=_not_negative, default=0,
+                      help="synthetic profiles besides the demo users, synthetic-000001 "
+                           "onwards (default: none)")
 
     commands.add_parser("create-topics", help="create the Kafka topics that are missing")
     commands.add_parser("migrate", help="apply the analytics database migrations")
@@ -83,11 +86,7 @@ def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "serve":
         importlib.import_module(f"helios.{args.service}.service").main()
     elif args.command == "seed-profiles":
-        from helios.platform.settings import redis_url
-        from helios.profiles.seed import run
-
-        written = run(redis_url(env), args.count)
-        print(f"seeded {written} demo profiles ({args.count - written} already there, kept)")
+        _seed_profiles(env, args.count)
     elif args.command == "create-topics":
         from helios.platform.kafka import Topics, ensure_topics
         from helios.platform.settings import kafka_bootstrap
@@ -152,3 +151,36 @@ def _wait_healthy(targets: list[str], timeout: float) -> None:
         if not wait(grpc_serving(target), deadline - time.monotonic()):
             sys.exit(f"helios: {target} not SERVING after {timeout:.0f}s")
         print(f"{target}: SERVING")
+
+
+# Synthetic counts from this one on print their progress, every this many profiles.
+_PROGRESS_EVERY = 10_000
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _seed_profiles(env: Environ, count: int) -> None:
+    from helios.platform.settings import redis_url
+    from helios.profiles.seed import DEFAULT_COUNT, run, run_synthetic
+
+    url = redis_url(env)
+    written = run(url)
+    print(f"seeded {written} demo profiles ({DEFAULT_COUNT - written} already there, kept)",
+          flush=True)
+    if not count:
+        return
+    started = time.monotonic()
+
+    def progress(handled: int) -> None:
+        if handled % _PROGRESS_EVERY == 0 and handled < count:
+            print(f"synthetic profiles: {handled:,} of {count:,} "
+                  f"({time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
+
+    written = run_synthetic(url, count, progress if count > _PROGRESS_EVERY else None)
+    print(f"seeded {written} synthetic profiles ({count - written} already there, kept) "
+          f"in {time.monotonic() - started:.1f} s")

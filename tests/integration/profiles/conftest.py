@@ -16,6 +16,7 @@ from helios.platform.settings import redis_url
 from helios.profiles import layout
 
 SEED_DB = 9
+SYNTHETIC_DB = 10
 
 
 @pytest.fixture
@@ -45,8 +46,19 @@ async def cleanup(client: redis.Redis) -> AsyncIterator[list[str]]:
 def seed_url() -> Iterator[str]:
     """The configured Redis server's database 9, emptied before and after: seeding there
     cannot disturb the tests that read the session's demo users."""
+    yield from _scratch_database(SEED_DB)
+
+
+@pytest.fixture
+def synthetic_url() -> Iterator[str]:
+    """Database 10, emptied before and after, for seeding synthetic profiles: neither the
+    session's demo users nor ``seed_url``'s tests see them."""
+    yield from _scratch_database(SYNTHETIC_DB)
+
+
+def _scratch_database(number: int) -> Iterator[str]:
     parts = urlsplit(redis_url(os.environ))
-    url = urlunsplit(parts._replace(path=f"/{SEED_DB}"))
+    url = urlunsplit(parts._replace(path=f"/{number}"))
     client = sync_redis.Redis.from_url(url, decode_responses=True)
     client.flushdb()
     yield url

@@ -95,7 +95,7 @@ def test_seeding_as_make_up_does_keeps_a_demo_profile_a_user_changed(
     profiles = launcher.start("profiles", {"HELIOS_REDIS_URL": url})
 
     def seed() -> str:
-        result = subprocess.run([str(BIN / "helios"), "seed-profiles", "--count", "20"],
+        result = subprocess.run([str(BIN / "helios"), "seed-profiles"],
                                 env={**os.environ, "HELIOS_REDIS_URL": url},
                                 capture_output=True, text=True, timeout=60, check=True)
         return result.stdout.strip()
@@ -104,8 +104,8 @@ def test_seeding_as_make_up_does_keeps_a_demo_profile_a_user_changed(
     with grpc.insecure_channel(profiles.target) as channel:
         api = ProfileServiceStub(channel)
         upsert(api, "user-003", {"gaming": 0.99})
-        assert seed() == "seeded 0 demo profiles (20 already there, kept)"
+        assert seed() == "seeded 0 demo profiles (1000 already there, kept)"
         assert read_back(api, "user-003") == {"gaming": 0.99}
         api.DeleteProfile(pb.DeleteProfileRequest(user_id="user-003"), timeout=5)
-        assert seed() == "seeded 1 demo profiles (19 already there, kept)"
+        assert seed() == "seeded 1 demo profiles (999 already there, kept)"
         assert read_back(api, "user-003") == {"sports": 0.65, "music": 0.40}

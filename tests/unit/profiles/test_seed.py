@@ -1,6 +1,8 @@
+import pytest
+
 from helios.platform.interests import ranked
 from helios.profiles.model import Profile
-from helios.profiles.seed import demo_profiles
+from helios.profiles.seed import INTERESTS, demo_profiles, synthetic_id, synthetic_profiles
 from helios.profiles.validation import check_profile
 
 
@@ -77,3 +79,45 @@ def test_the_generated_users_cover_every_tier_in_fair_shares() -> None:
 def test_every_demo_profile_passes_the_service_validation() -> None:
     for profile in demo_profiles(1000):
         assert check_profile(profile.user_id, profile.interests) == profile
+
+PINNED_FIRST = Profile("synthetic-000001", {"travel": 0.74, "fashion": 0.74})
+PINNED_LAST = Profile("synthetic-001000", {"food": 0.54, "books": 0.06})
+
+
+def test_synthetic_ids_are_numbered_from_one() -> None:
+    assert [p.user_id for p in synthetic_profiles(2)] == ["synthetic-000001", "synthetic-000002"]
+    assert synthetic_id(100_000) == "synthetic-100000"
+    assert synthetic_id(1_234_567) == "synthetic-1234567"
+
+
+def test_synthetic_profiles_are_the_same_on_every_run_and_a_prefix_of_more() -> None:
+    assert list(synthetic_profiles(500)) == list(synthetic_profiles(500))
+    assert list(synthetic_profiles(2000))[:500] == list(synthetic_profiles(500))
+    assert list(synthetic_profiles(0)) == []
+
+
+def test_synthetic_profiles_are_pinned_so_a_change_to_the_set_is_deliberate() -> None:
+    first, *_, last = synthetic_profiles(1000)
+    assert (first, last) == (PINNED_FIRST, PINNED_LAST)
+
+
+def test_synthetic_profiles_are_not_the_demo_users_renamed() -> None:
+    demo = [p.interests for p in demo_profiles(1000)[12:]]
+    synthetic = [p.interests for p in synthetic_profiles(988)]
+    assert sum(a == b for a, b in zip(demo, synthetic, strict=True)) < 10
+
+
+def test_synthetic_profiles_are_valid_and_cover_every_tier() -> None:
+    profiles = list(synthetic_profiles(2000))
+    assert len({p.user_id for p in profiles}) == 2000
+    for profile in profiles:
+        assert check_profile(profile.user_id, profile.interests) == profile
+        assert set(profile.interests) <= set(INTERESTS)
+    counts = {price: sum(1 for p in profiles if tier(p) == price)
+              for price in (1.20, 0.85, 0.60, 0.35)}
+    assert all(350 <= count <= 650 for count in counts.values()), counts
+
+
+def test_a_negative_synthetic_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        list(synthetic_profiles(-1))
