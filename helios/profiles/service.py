@@ -28,6 +28,7 @@ def build(settings: Settings, client: redis.Redis, watcher: redis.Redis,
             "ProfileService"], add_ProfileServiceServicer_to_server, servicer)],
         # The pool was built for this client alone, so closing both is safe.
         background=[feed.run],
+        stopping=[feed.close],
         cleanups=[lambda: client.aclose(close_connection_pool=True),
                   lambda: watcher.aclose(close_connection_pool=True)],
         warmups=[client.ping],

@@ -60,7 +60,10 @@ class ProfileServicer(ProfileServiceServicer):
     async def WatchProfiles(self, request: pb.WatchProfilesRequest,
                             context: Context) -> AsyncIterator[pb.WatchProfilesResponse]:
         # While Redis is out of reach this waits; the watcher knows by the missing first message.
-        subscription = await self._feed.subscribe()
+        try:
+            subscription = await self._feed.subscribe()
+        except Missed as exc:
+            raise Unavailable(f"profile changes cannot be watched: {exc}") from exc
         try:
             yield pb.WatchProfilesResponse()
             async for change in subscription:

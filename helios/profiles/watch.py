@@ -103,29 +103,35 @@ class ChangeFeed:
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
         self._ready = asyncio.Event()
+        self._closed = False
         db = client.connection_pool.connection_kwargs.get("db", 0)
         self._channel_prefix = f"__keyspace@{db}__:{layout.KEY_PREFIX}"
-
-    @property
-    def watching(self) -> bool:
-        return self._ready.is_set()
 
     async def subscribe(self) -> Subscription:
         """A new watcher, once the feed is subscribed to Redis (it waits while it is not)."""
         # Checked again after each wake-up, with no await before the watcher is added: the
         # subscription may have been lost again in between.
-        while not self._ready.is_set():
+        while not self._ready.is_set() and not self._closed:
             await self._ready.wait()
+        if self._closed:
+            raise Missed("the service is stopping")
         subscription = Subscription(self._queue_size)
         self._subscribers.add(subscription)
         return subscription
+
+    def close(self) -> None:
+        """The service is stopping: every watcher is cut off, and a new one refused, so that
+        they move to another process at once rather than at the end of the grace period."""
+        self._closed = True
+        self._ready.set()  # wakes the watchers waiting in subscribe, to be refused
+        self._lose_all()
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
 
     async def run(self) -> None:
         delay = RETRY_INITIAL_SECONDS
-        while True:
+        while not self._closed:
             try:
                 await self._listen()
             except (RedisError, OSError) as exc:
@@ -146,6 +152,8 @@ class ChangeFeed:
             # told that every later change reaches it.
             while await pubsub.get_message(timeout=5.0) is None:
                 pass
+            if self._closed:
+                return
             self._ready.set()
             log.info("watching profile changes", extra={"channel": self._channel_prefix + "*"})
             while True:
@@ -163,7 +171,8 @@ class ChangeFeed:
                     for subscriber in list(self._subscribers):
                         subscriber.put(change)
         finally:
-            self._ready.clear()
+            if not self._closed:
+                self._ready.clear()
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _enable_notifications(self) -> None:

@@ -110,7 +110,9 @@ def test_a_profile_written_straight_into_redis_is_seen_by_the_next_bid(
                interval=0.05)
 
 
-def test_a_dead_profile_service_empties_the_cache_until_it_is_back(launcher: Launcher) -> None:
+@pytest.mark.parametrize("end", ["kill", "stop"])
+def test_a_dead_profile_service_empties_the_cache_until_it_is_back(launcher: Launcher,
+                                                                   end: str) -> None:
     profiles, bidder = start(launcher)
     assert bid(bidder, "user-001") == (1.20, "")
     before = hits(bidder)
@@ -118,7 +120,10 @@ def test_a_dead_profile_service_empties_the_cache_until_it_is_back(launcher: Lau
     assert hits(bidder) == before + 1
     assert metric(bidder, "helios_bidder_cache_entries") >= 1
 
-    profiles.kill()
+    if end == "kill":
+        profiles.kill()
+    else:
+        profiles.stop()  # SIGTERM: the service ends its streams as it starts draining
     eventually(lambda: not stream_up(bidder), timeout=STREAM_DELAY, interval=0.05)
     assert metric(bidder, "helios_bidder_cache_entries") == 0
     # Nothing is answered from the cache: the bids degrade as without one.

@@ -112,3 +112,16 @@ async def kill_subscription(client: redis.Redis, profiles: Service) -> None:
             await client.client_kill_filter(_id=entry["id"])
             return
     raise AssertionError("the service holds no pubsub connection")
+
+
+async def test_stopping_the_service_ends_its_streams_at_once(profiles: Service) -> None:
+    """Not at the end of the 5 s grace period: a bidder moves to another process at once."""
+    async with grpc.aio.insecure_channel(profiles.target) as channel:
+        stream = await watching(ProfileServiceStub(channel))
+        stopping = asyncio.get_running_loop().run_in_executor(None, profiles.stop)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            async with asyncio.timeout(3):
+                while True:
+                    await anext(stream)
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        await stopping
