@@ -57,8 +57,9 @@ class CacheWatcher:
     async def _follow(self) -> bool:
         """Follows one stream until it ends; True if it was ever in place."""
         established = False
-        call = self._watch(WatchProfilesRequest())
+        call: AsyncIterable[WatchProfilesResponse] | None = None
         try:
+            call = self._watch(WatchProfilesRequest())
             async for change in call:
                 if not change.user_id:
                     self._cache.enable()
@@ -72,6 +73,7 @@ class CacheWatcher:
                     "profile watch failed; near cache off",
                     extra={"grpc_code": exc.code().name, "details": exc.details()})
         except Exception:
+            # Never out of the task: a failed background task would stop the bidder.
             log.exception("profile watch failed; near cache off")
         finally:
             self._cache.disable()

@@ -90,3 +90,21 @@ async def test_the_cache_follows_the_stream() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert not near.enabled and len(near) == 0
+
+
+async def test_a_call_that_cannot_even_start_is_retried_not_fatal() -> None:
+    attempts: list[int] = []
+
+    def broken(request: WatchProfilesRequest) -> AsyncIterator[WatchProfilesResponse]:
+        attempts.append(1)
+        raise RuntimeError("the channel is closed")
+
+    near = NearCache(FakeProfiles(), 10)
+    task = asyncio.create_task(CacheWatcher(broken, near, initial_seconds=0.001,
+                                            max_seconds=0.001).run())
+    try:
+        await eventually(lambda: len(attempts) >= 3)
+        assert not task.done() and not near.enabled
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
