@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from helios.profiles import layout
@@ -35,6 +36,8 @@ EVENT_FLAGS = "Kghxe"
 REMOVED = frozenset({"del", "expired", "evicted", "rename_from"})
 # Changes a watcher may lag behind before it is cut off.
 QUEUE_SIZE = 10_000
+# A subscription silent this long is PINGed.
+IDLE_SECONDS = 5.0
 RETRY_INITIAL_SECONDS = 0.1
 RETRY_MAX_SECONDS = 2.0
 
@@ -156,13 +159,21 @@ class ChangeFeed:
                 return
             self._ready.set()
             log.info("watching profile changes", extra={"channel": self._channel_prefix + "*"})
+            pinged = False
             while True:
+                # Not ignore_subscribe_messages: with decode_responses redis-py files the PING's
+                # answer under a type of its own, and would drop it as a subscribe message.
                 message: dict[str, Any] | None = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=5.0)
+                    timeout=IDLE_SECONDS)
                 if message is None:
-                    # Idle: a PING proves the connection still delivers.
+                    # Idle: a PING proves the connection still delivers; no answer within
+                    # another idle period means a dead connection that never said so.
+                    if pinged:
+                        raise RedisConnectionError("no answer to PING on the subscription")
                     await pubsub.ping()
+                    pinged = True
                     continue
+                pinged = False
                 if message["type"] != "pmessage":
                     continue
                 change = parse(_text(cast(str | bytes, message["channel"])),

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+from types import SimpleNamespace
+from typing import Any, cast
 
+import pytest
+import redis.asyncio as redis
+
+from helios.profiles import watch
 from helios.profiles.watch import Change, Missed, Subscription, parse
 
 PREFIX = "__keyspace@0__:helios:profile:"
@@ -39,3 +45,61 @@ async def test_a_lost_watcher_gets_nothing_more() -> None:
     subscription.put(Change("b", False))
     with pytest.raises(Missed):
         await anext(subscription)
+
+
+class SilentPubSub:
+    """Confirms the subscription, then never delivers anything, not even PING's answer: a
+    connection that died without saying so."""
+
+    def __init__(self) -> None:
+        self.pings = 0
+        self.confirmed = False
+
+    async def psubscribe(self, pattern: str) -> None:
+        pass
+
+    # redis-py's own signature, timeout and all.
+    async def get_message(self, timeout: float) -> dict[str, Any] | None:  # noqa: ASYNC109
+        if not self.confirmed:
+            self.confirmed = True
+            return {"type": "psubscribe", "channel": "p", "data": 1}
+        await asyncio.sleep(timeout)
+        return None
+
+    async def ping(self) -> None:
+        self.pings += 1
+
+    async def aclose(self) -> None:
+        pass
+
+
+class FakeRedis:
+    def __init__(self) -> None:
+        self.connection_pool = SimpleNamespace(connection_kwargs={"db": 0})
+        self.pubsubs: list[SilentPubSub] = []
+
+    async def config_get(self, name: str) -> dict[str, str]:
+        return {name: "Kghxe"}
+
+    def pubsub(self) -> SilentPubSub:
+        self.pubsubs.append(SilentPubSub())
+        return self.pubsubs[-1]
+
+
+async def test_a_subscription_that_stops_answering_is_dropped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watch, "IDLE_SECONDS", 0.01)
+    monkeypatch.setattr(watch, "RETRY_INITIAL_SECONDS", 0.01)
+    client = FakeRedis()
+    feed = watch.ChangeFeed(cast(redis.Redis, client))
+    task = asyncio.create_task(feed.run())
+    try:
+        subscription = await asyncio.wait_for(feed.subscribe(), 1)
+        with pytest.raises(Missed):
+            await asyncio.wait_for(anext(subscription), 1)
+        assert client.pubsubs[0].pings == 1  # one unanswered PING, then given up
+        await asyncio.wait_for(feed.subscribe(), 1)  # and subscribed again
+        assert len(client.pubsubs) >= 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
