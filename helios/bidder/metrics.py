@@ -23,3 +23,16 @@ STAGE_SECONDS = Histogram(
     "helios_bidder_stage_seconds",
     "Time a bid spends in each stage: profile lookup, Kafka publish (until acknowledged).",
     ["stage"], buckets=_STAGE_BUCKETS)
+
+CACHE_LOOKUPS = Counter(
+    "helios_bidder_cache_lookups_total",
+    "Profile lookups by the near cache's answer: hit, miss (asked the profile service), "
+    "bypass (the cache was off: its stream was down).", ["result"])
+CACHE_INVALIDATIONS = Counter(
+    "helios_bidder_cache_invalidations_total",
+    "Profile changes received on the WatchProfiles stream.")
+CACHE_ENTRIES = Gauge("helios_bidder_cache_entries",
+                      "Lookups held by the near cache (profiles and no-profile answers).")
+CACHE_STREAM_UP = Gauge(
+    "helios_bidder_cache_stream_up",
+    "1 while the WatchProfiles stream is in place (the near cache is on), else 0.")

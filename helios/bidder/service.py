@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import grpc.aio
 
-from helios.bidder.bidding import Bidder
+from helios.bidder.bidding import Bidder, Profiles
 from helios.bidder.breaker import CircuitBreaker
+from helios.bidder.near_cache import NearCache
 from helios.bidder.profiles_client import BatchGet, ProfilesClient, traced
 from helios.bidder.publisher import BidPublisher, producer_overrides
 from helios.bidder.servicer import BidServicer
 from helios.bidder.settings import Settings
 from helios.bidder.v1 import bidder_pb2
 from helios.bidder.v1.bidder_pb2_grpc import add_BidServiceServicer_to_server
+from helios.bidder.watcher import CacheWatcher
 from helios.platform.kafka import AsyncProducer, producer_config
 from helios.platform.server import Registration, Service, run, service_main
 from helios.platform.tracing import OFF, Tracing
@@ -38,9 +40,15 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
     batch_get: BatchGet = traced(stub.BatchGetProfiles) if tracer.enabled else stub.BatchGetProfiles
     profiles = ProfilesClient(batch_get, breaker, batch_max=settings.batch_max,
                               max_in_flight=settings.max_in_flight, tracer=tracer)
+    lookups: Profiles = profiles
+    background = []
+    if settings.cache_entries > 0:
+        cache = NearCache(profiles, settings.cache_entries)
+        lookups = cache
+        background.append(CacheWatcher(stub.WatchProfiles, cache).run)
     publisher = BidPublisher(producer, settings.topics.bid_responses,
                              settings.publish_timeout_seconds, tracer=tracer)
-    servicer = BidServicer(Bidder(profiles, publisher,
+    servicer = BidServicer(Bidder(lookups, publisher,
                                   profile_deadline=settings.profile_deadline_seconds,
                                   margin=settings.deadline_margin_seconds))
 
@@ -57,6 +65,7 @@ def build(settings: Settings, channel: grpc.aio.Channel, producer: AsyncProducer
         metrics_port=settings.metrics_port,
         registrations=[Registration.of(bidder_pb2.DESCRIPTOR.services_by_name["BidService"],
                                        add_BidServiceServicer_to_server, servicer)],
+        background=background,
         # Run in reverse: the channel closes first, the producer flushes last.
         cleanups=[flush_producer, close_channel],
         warmups=[channel.channel_ready],

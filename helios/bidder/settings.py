@@ -63,6 +63,12 @@ class Settings:
     max_in_flight: int = Variable(
         "HELIOS_BIDDER_MAX_IN_FLIGHT", 1, "bidder: BatchGetProfiles calls in flight at once",
         low=1, high=64).field()
+    # About 450 bytes an entry (measured with the demo profiles): the default is ~90 MB.
+    cache_entries: int = Variable(
+        "HELIOS_BIDDER_CACHE_ENTRIES", 200_000,
+        "bidder: lookups (profiles and no-profile answers) kept in the near cache, invalidated "
+        "by the profile service's WatchProfiles stream; 0 turns the cache off",
+        low=0, high=10_000_000).field()
     breaker: BreakerSettings = nested(BreakerSettings.from_env, BreakerSettings)
     kafka_bootstrap: str = KAFKA_BOOTSTRAP.field()
     topics: Topics = nested(Topics.from_env, Topics)

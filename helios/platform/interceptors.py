@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -28,6 +28,7 @@ from helios.platform.tracing import OFF, Tracing
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+StreamHandler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -45,8 +46,19 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if cached is not None:
             return cached
         handler = await continuation(details)
+        if (handler is not None and handler.unary_stream is not None
+                and method.startswith("/helios.")):
+            # Helios's server streaming (WatchProfiles, async generators): errors mapped,
+            # nothing else. grpc's health Watch writes with context.write and is left alone.
+            streaming = grpc.unary_stream_rpc_method_handler(
+                _mapped_stream(method, handler.unary_stream),  # type: ignore[arg-type]
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+            self._wrapped[method] = streaming
+            return streaming
         if handler is None or handler.unary_unary is None:
-            return handler  # streaming (health Watch, reflection): passed through untouched
+            return handler  # other streaming (health Watch, reflection): passed through
         observed = _observe(method, handler.unary_unary)  # type: ignore[arg-type]
         # Decided once per method: with tracing off the call path has no span code at all.
         if self._tracing.enabled:
@@ -125,6 +137,25 @@ def _observe(method: str, inner: Handler) -> Handler:
         finally:
             seconds.observe(time.perf_counter() - started)
             helios_logging.request_id.reset(token)
+
+    return handle
+
+
+def _mapped_stream(method: str, inner: StreamHandler) -> StreamHandler:
+    """``inner`` with :class:`~helios.platform.errors.HeliosError` ending the stream with its
+    status code, as a unary call's would."""
+    async def handle(request: Any,
+                     context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        try:
+            async for response in inner(request, context):
+                yield response
+        except errors.HeliosError as exc:
+            await context.abort(exc.code, str(exc))
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", method)
+            await context.abort(grpc.StatusCode.INTERNAL, _internal_error(request_id(context)))
 
     return handle
 

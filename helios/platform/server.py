@@ -65,6 +65,9 @@ class Service:
     warmups: Sequence[Callable[[], Awaitable[object]]] = ()
     warmup_seconds: float = 2.0
     grace_seconds: float = 5.0
+    # Called as the service turns NOT_SERVING: what ends its long-lived calls (streams), which
+    # would otherwise hold the stop for the whole grace period.
+    stopping: Sequence[Callable[[], None]] = ()
     # After NOT_SERVING and before refusing new calls, so health-checking proxies move away.
     drain_seconds: float = 0.5
     host: str = "[::]"
@@ -148,6 +151,8 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
 
     log.info("shutting down", extra={"grace_seconds": service.grace_seconds})
     await health_servicer.enter_graceful_shutdown()
+    for stop_streams in service.stopping:
+        stop_streams()
     await asyncio.sleep(service.drain_seconds)
     await server.stop(service.grace_seconds)
     for task in tasks:

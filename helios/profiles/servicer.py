@@ -2,25 +2,29 @@
 
 Errors are raised (InvalidArgument from validation, NotFound for a missing profile,
 Unavailable from the store) and mapped to status codes by the platform interceptor.
+WatchProfiles streams the :class:`~helios.profiles.watch.ChangeFeed`'s changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from helios.platform.errors import NotFound
+from helios.platform.errors import NotFound, Unavailable
 from helios.profiles import validation
 from helios.profiles.model import Profile
 from helios.profiles.store import ProfileStore
 from helios.profiles.v1 import profiles_pb2 as pb
 from helios.profiles.v1.profiles_pb2_grpc import ProfileServiceServicer
+from helios.profiles.watch import ChangeFeed, Missed
 
 Context = Any  # grpc.aio.ServicerContext; unused by every method
 
 
 class ProfileServicer(ProfileServiceServicer):
-    def __init__(self, store: ProfileStore) -> None:
+    def __init__(self, store: ProfileStore, feed: ChangeFeed) -> None:
         self._store = store
+        self._feed = feed
 
     async def GetProfile(self, request: pb.GetProfileRequest,
                          context: Context) -> pb.GetProfileResponse:
@@ -52,6 +56,22 @@ class ProfileServicer(ProfileServiceServicer):
         if not await self._store.delete(user_id):
             raise NotFound(_no_profile(user_id))
         return pb.DeleteProfileResponse()
+
+    async def WatchProfiles(self, request: pb.WatchProfilesRequest,
+                            context: Context) -> AsyncIterator[pb.WatchProfilesResponse]:
+        # While Redis is out of reach this waits; the watcher knows by the missing first message.
+        try:
+            subscription = await self._feed.subscribe()
+        except Missed as exc:
+            raise Unavailable(f"profile changes cannot be watched: {exc}") from exc
+        try:
+            yield pb.WatchProfilesResponse()
+            async for change in subscription:
+                yield pb.WatchProfilesResponse(user_id=change.user_id, deleted=change.deleted)
+        except Missed as exc:
+            raise Unavailable(f"profile changes were missed: {exc}") from exc
+        finally:
+            self._feed.unsubscribe(subscription)
 
 
 def _message(profile: Profile) -> pb.UserProfile:

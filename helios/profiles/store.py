@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -33,6 +35,17 @@ def connect(settings: Settings) -> redis.Redis:
         client_name=CLIENT_NAME,
     )
     return redis.Redis(connection_pool=pool)
+
+
+def connect_watcher(settings: Settings) -> redis.Redis:
+    """The change feed's client (:mod:`helios.profiles.watch`): no socket timeout, since a
+    subscription is idle while nobody writes (the feed PINGs it instead), and no retries:
+    redis-py would reconnect and subscribe again by itself, and the changes made meanwhile
+    would be lost without anybody knowing."""
+    return redis.Redis.from_url(
+        settings.redis_url, decode_responses=True,
+        socket_connect_timeout=settings.redis_timeout_seconds, retry=Retry(NoBackoff(), 0),
+        client_name=CLIENT_NAME + "-watch")
 
 
 class ProfileStore:

@@ -1,5 +1,6 @@
 """Redis 7 from Debian's redis-server, the profiles' system of record: the append-only file on,
-flushed to disk every second (docs/profiles.md, "Durability"), its files in the state directory.
+flushed to disk every second (docs/profiles.md, "Durability"), its files in the state directory,
+keyspace notifications on for the profile service's WatchProfiles.
 Debian starts its own redis-server on the same port when the package is installed; that one is
 stopped first.
 """
@@ -17,6 +18,7 @@ from helios.local.probes import Probe
 from helios.local.process import Spec, stop_pid
 from helios.local.servers import External
 from helios.platform.settings import Environ, redis_url
+from helios.profiles.watch import EVENT_FLAGS
 
 DEBIAN_PIDFILE = Path("/run/redis/redis-server.pid")
 
@@ -61,6 +63,8 @@ def server(layout: Layout, env: Environ) -> Spec | External:
         name="redis",
         argv=["redis-server", "--port", str(port), *listen, "--dir", str(data),
               "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+              # The profile service sets these itself too; here they hold from the first write.
+              "--notify-keyspace-events", EVENT_FLAGS,
               "--daemonize", "no"],
         log=layout.log("redis"),
         ready=answers(url),

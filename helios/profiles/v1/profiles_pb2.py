@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helios/profiles/v1/profiles.proto\x12\x12helios.profiles.v1\"\x93\x01\n\x0bUserProfile\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x41\n\tinterests\x18\x02 \x03(\x0b\x32..helios.profiles.v1.UserProfile.InterestsEntry\x1a\x30\n\x0eInterestsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"$\n\x11GetProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"F\n\x12GetProfileResponse\x12\x30\n\x07profile\x18\x01 \x01(\x0b\x32\x1f.helios.profiles.v1.UserProfile\"+\n\x17\x42\x61tchGetProfilesRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"g\n\x18\x42\x61tchGetProfilesResponse\x12\x31\n\x08profiles\x18\x01 \x03(\x0b\x32\x1f.helios.profiles.v1.UserProfile\x12\x18\n\x10missing_user_ids\x18\x02 \x03(\t\"H\n\x14UpsertProfileRequest\x12\x30\n\x07profile\x18\x01 \x01(\x0b\x32\x1f.helios.profiles.v1.UserProfile\"I\n\x15UpsertProfileResponse\x12\x30\n\x07profile\x18\x01 \x01(\x0b\x32\x1f.helios.profiles.v1.UserProfile\"\'\n\x14\x44\x65leteProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteProfileResponse2\xa8\x03\n\x0eProfileService\x12[\n\nGetProfile\x12%.helios.profiles.v1.GetProfileRequest\x1a&.helios.profiles.v1.GetProfileResponse\x12m\n\x10\x42\x61tchGetProfiles\x12+.helios.profiles.v1.BatchGetProfilesRequest\x1a,.helios.profiles.v1.BatchGetProfilesResponse\x12\x64\n\rUpsertProfile\x12(.helios.profiles.v1.UpsertProfileRequest\x1a).helios.profiles.v1.UpsertProfileResponse\x12\x64\n\rDeleteProfile\x12(.helios.profiles.v1.DeleteProfileRequest\x1a).helios.profiles.v1.DeleteProfileResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helios/profiles/v1/profiles.proto\x12\x12helios.profiles.v1\"\x93\x01\n\x0bUserProfile\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x41\n\tinterests\x18\x02 \x03(\x0b\x32..helios.profiles.v1.UserProfile.InterestsEntry\x1a\x30\n\x0eInterestsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"$\n\x11GetProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"F\n\x12GetProfileResponse\x12\x30\n\x07profile\x18\x01 \x01(\x0b\x32\x1f.helios.profiles.v1.UserProfile\"+\n\x17\x42\x61tchGetProfilesRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"g\n\x18\x42\x61tchGetProfilesResponse\x12\x31\n\x08profiles\x18\x01 \x03(\x0b\x32\x1f.helios.profiles.v1.UserProfile\x12\x18\n\x10missing_user_ids\x18\x02 \x03(\t\"H\n\x14UpsertProfileRequest\x12\x30\n\x07profile\x18\x01 \x01(\x0b\x32\x1f.helios.profiles.v1.UserProfile\"I\n\x15UpsertProfileResponse\x12\x30\n\x07profile\x18\x01 \x01(\x0b\x32\x1f.helios.profiles.v1.UserProfile\"\'\n\x14\x44\x65leteProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteProfileResponse\"\x16\n\x14WatchProfilesRequest\"9\n\x15WatchProfilesResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\x32\x90\x04\n\x0eProfileService\x12[\n\nGetProfile\x12%.helios.profiles.v1.GetProfileRequest\x1a&.helios.profiles.v1.GetProfileResponse\x12m\n\x10\x42\x61tchGetProfiles\x12+.helios.profiles.v1.BatchGetProfilesRequest\x1a,.helios.profiles.v1.BatchGetProfilesResponse\x12\x64\n\rUpsertProfile\x12(.helios.profiles.v1.UpsertProfileRequest\x1a).helios.profiles.v1.UpsertProfileResponse\x12\x64\n\rDeleteProfile\x12(.helios.profiles.v1.DeleteProfileRequest\x1a).helios.profiles.v1.DeleteProfileResponse\x12\x66\n\rWatchProfiles\x12(.helios.profiles.v1.WatchProfilesRequest\x1a).helios.profiles.v1.WatchProfilesResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,6 +53,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEPROFILEREQUEST']._serialized_end=655
   _globals['_DELETEPROFILERESPONSE']._serialized_start=657
   _globals['_DELETEPROFILERESPONSE']._serialized_end=680
-  _globals['_PROFILESERVICE']._serialized_start=683
-  _globals['_PROFILESERVICE']._serialized_end=1107
+  _globals['_WATCHPROFILESREQUEST']._serialized_start=682
+  _globals['_WATCHPROFILESREQUEST']._serialized_end=704
+  _globals['_WATCHPROFILESRESPONSE']._serialized_start=706
+  _globals['_WATCHPROFILESRESPONSE']._serialized_end=763
+  _globals['_PROFILESERVICE']._serialized_start=766
+  _globals['_PROFILESERVICE']._serialized_end=1294
 # @@protoc_insertion_point(module_scope)

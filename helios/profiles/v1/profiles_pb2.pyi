@@ -68,3 +68,15 @@ class DeleteProfileRequest(_message.Message):
 class DeleteProfileResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class WatchProfilesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WatchProfilesResponse(_message.Message):
+    __slots__ = ("user_id", "deleted")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    deleted: bool
+    def __init__(self, user_id: _Optional[str] = ..., deleted: _Optional[bool] = ...) -> None: ...

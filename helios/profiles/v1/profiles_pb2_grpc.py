@@ -28,6 +28,7 @@ if _version_not_supported:
 class ProfileServiceStub:
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
+    WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
     """
 
     def __init__(self, channel):
@@ -56,11 +57,17 @@ class ProfileServiceStub:
                 request_serializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.DeleteProfileRequest.SerializeToString,
                 response_deserializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.DeleteProfileResponse.FromString,
                 _registered_method=True)
+        self.WatchProfiles = channel.unary_stream(
+                '/helios.profiles.v1.ProfileService/WatchProfiles',
+                request_serializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.WatchProfilesRequest.SerializeToString,
+                response_deserializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.WatchProfilesResponse.FromString,
+                _registered_method=True)
 
 
 class ProfileServiceServicer:
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
+    WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
     """
 
     def GetProfile(self, request, context):
@@ -91,6 +98,18 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchProfiles(self, request, context):
+        """WatchProfiles names every profile that changes from now on: through UpsertProfile,
+        DeleteProfile, or any other writer of the profile keys in Redis (keyspace notifications).
+        The first message has no user_id: it says the watch is in place, so a change made after
+        it is always sent (while the service cannot reach Redis, that message waits). The stream
+        ends (UNAVAILABLE) when the service loses sight of changes, or when a watcher falls too far
+        behind; a watcher then assumes it missed some.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProfileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -114,6 +133,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     request_deserializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.DeleteProfileRequest.FromString,
                     response_serializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.DeleteProfileResponse.SerializeToString,
             ),
+            'WatchProfiles': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchProfiles,
+                    request_deserializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.WatchProfilesRequest.FromString,
+                    response_serializer=helios_dot_profiles_dot_v1_dot_profiles__pb2.WatchProfilesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'helios.profiles.v1.ProfileService', rpc_method_handlers)
@@ -125,6 +149,7 @@ def add_ProfileServiceServicer_to_server(servicer, server):
 class ProfileService:
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
+    WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
     """
 
     @staticmethod
@@ -225,6 +250,33 @@ class ProfileService:
             '/helios.profiles.v1.ProfileService/DeleteProfile',
             helios_dot_profiles_dot_v1_dot_profiles__pb2.DeleteProfileRequest.SerializeToString,
             helios_dot_profiles_dot_v1_dot_profiles__pb2.DeleteProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/helios.profiles.v1.ProfileService/WatchProfiles',
+            helios_dot_profiles_dot_v1_dot_profiles__pb2.WatchProfilesRequest.SerializeToString,
+            helios_dot_profiles_dot_v1_dot_profiles__pb2.WatchProfilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,6 +29,7 @@ GRPC_VERSION: str
 class ProfileServiceStub:
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
+    WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
     """
 
     @_typing.overload
@@ -43,11 +44,20 @@ class ProfileServiceStub:
     """UpsertProfile replaces a user's interests."""
     DeleteProfile: _grpc.UnaryUnaryMultiCallable[_profiles_pb2.DeleteProfileRequest, _profiles_pb2.DeleteProfileResponse]
     """DeleteProfile removes a profile; deleting a missing profile is NOT_FOUND."""
+    WatchProfiles: _grpc.UnaryStreamMultiCallable[_profiles_pb2.WatchProfilesRequest, _profiles_pb2.WatchProfilesResponse]
+    """WatchProfiles names every profile that changes from now on: through UpsertProfile,
+    DeleteProfile, or any other writer of the profile keys in Redis (keyspace notifications).
+    The first message has no user_id: it says the watch is in place, so a change made after
+    it is always sent (while the service cannot reach Redis, that message waits). The stream
+    ends (UNAVAILABLE) when the service loses sight of changes, or when a watcher falls too far
+    behind; a watcher then assumes it missed some.
+    """
 
 @_typing.type_check_only
 class ProfileServiceAsyncStub(ProfileServiceStub):
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
+    WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -59,10 +69,19 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     """UpsertProfile replaces a user's interests."""
     DeleteProfile: _aio.UnaryUnaryMultiCallable[_profiles_pb2.DeleteProfileRequest, _profiles_pb2.DeleteProfileResponse]  # type: ignore[assignment]
     """DeleteProfile removes a profile; deleting a missing profile is NOT_FOUND."""
+    WatchProfiles: _aio.UnaryStreamMultiCallable[_profiles_pb2.WatchProfilesRequest, _profiles_pb2.WatchProfilesResponse]  # type: ignore[assignment]
+    """WatchProfiles names every profile that changes from now on: through UpsertProfile,
+    DeleteProfile, or any other writer of the profile keys in Redis (keyspace notifications).
+    The first message has no user_id: it says the watch is in place, so a change made after
+    it is always sent (while the service cannot reach Redis, that message waits). The stream
+    ends (UNAVAILABLE) when the service loses sight of changes, or when a watcher falls too far
+    behind; a watcher then assumes it missed some.
+    """
 
 class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
+    WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
     """
 
     @_abc_1.abstractmethod
@@ -96,5 +115,19 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_profiles_pb2.DeleteProfileResponse, _abc.Awaitable[_profiles_pb2.DeleteProfileResponse]]:
         """DeleteProfile removes a profile; deleting a missing profile is NOT_FOUND."""
+
+    @_abc_1.abstractmethod
+    def WatchProfiles(
+        self,
+        request: _profiles_pb2.WatchProfilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_profiles_pb2.WatchProfilesResponse], _abc.AsyncIterator[_profiles_pb2.WatchProfilesResponse]]:
+        """WatchProfiles names every profile that changes from now on: through UpsertProfile,
+        DeleteProfile, or any other writer of the profile keys in Redis (keyspace notifications).
+        The first message has no user_id: it says the watch is in place, so a change made after
+        it is always sent (while the service cannot reach Redis, that message waits). The stream
+        ends (UNAVAILABLE) when the service loses sight of changes, or when a watcher falls too far
+        behind; a watcher then assumes it missed some.
+        """
 
 def add_ProfileServiceServicer_to_server(servicer: ProfileServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

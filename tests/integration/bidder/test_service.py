@@ -94,7 +94,8 @@ def test_concurrent_bids_each_get_their_own_users_price(infra: Infra,
 
 
 def test_a_killed_profile_service_degrades_quickly(infra: Infra, launcher: Launcher) -> None:
-    profiles, bidder = start(launcher)
+    # The lookup path alone: test_near_cache.py shows the cache emptied when the service dies.
+    profiles, bidder = start(launcher, HELIOS_BIDDER_CACHE_ENTRIES="0")
     assert bid_for(bidder, "user-001").bid.enriched
     profiles.kill()
 
@@ -111,7 +112,10 @@ def test_a_killed_profile_service_degrades_quickly(infra: Infra, launcher: Launc
 
 def test_a_frozen_profile_service_times_out_then_the_breaker_opens_and_recovers(
         launcher: Launcher) -> None:
-    profiles, bidder = start(launcher, HELIOS_BIDDER_BREAKER_FAILURES="3",
+    # The lookup path alone: a frozen service still holds its stream open (until keepalive
+    # notices), so with the near cache on user-001 would be answered from it.
+    profiles, bidder = start(launcher, HELIOS_BIDDER_CACHE_ENTRIES="0",
+                             HELIOS_BIDDER_BREAKER_FAILURES="3",
                              HELIOS_BIDDER_BREAKER_RESET_MS="1500",
                              HELIOS_BIDDER_PROFILE_DEADLINE_MS="300")
     assert bid_for(bidder, "user-001").bid.enriched

@@ -28,7 +28,9 @@ async def test_stopping_the_service_closes_its_redis_connections(client: redis.R
     settings = Settings(grpc_port=free_port(), metrics_port=0, redis_url=redis_url(os.environ))
     service_client = redis.Redis.from_url(settings.redis_url, decode_responses=True,
                                           client_name=name)
-    service = build(settings, service_client)
+    watcher = redis.Redis.from_url(settings.redis_url, decode_responses=True,
+                                   client_name=name + "-watch")
+    service = build(settings, service_client, watcher)
     service.drain_seconds = 0.0
     stop = asyncio.Event()
     serving = asyncio.create_task(run(service, stop))
@@ -37,8 +39,13 @@ async def test_stopping_the_service_closes_its_redis_connections(client: redis.R
             reply = await ProfileServiceStub(channel).GetProfile(
                 pb.GetProfileRequest(user_id="user-001"), timeout=5, wait_for_ready=True)
         assert reply.profile.interests["technology"] == 0.95
-        assert name in await connected_names(client)
+        # The change feed subscribes in the background, soon after the service starts.
+        for _ in range(50):
+            if {name, name + "-watch"} <= await connected_names(client):
+                break
+            await asyncio.sleep(0.1)
+        assert {name, name + "-watch"} <= await connected_names(client)
     finally:
         stop.set()
         await asyncio.wait_for(serving, 15)
-    assert name not in await connected_names(client)
+    assert not {name, name + "-watch"} & await connected_names(client)

@@ -1,0 +1,84 @@
+"""Keeps the near cache in step with the profile service's WatchProfiles stream.
+
+:meth:`CacheWatcher.run` is a background task of the bidder: it opens the stream, turns the
+cache on when the stream's first message says the watch is in place, invalidates each user the
+stream names, and turns the cache off (empty) the moment the stream ends or fails. It then
+opens it again after a back-off with jitter (doubling up to a bound, reset once a stream is in
+place), so a restarted profile service is found again within about a second or two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterable, Callable
+from typing import Protocol
+
+import grpc
+import grpc.aio
+
+from helios.bidder import metrics
+from helios.bidder.near_cache import NearCache
+from helios.profiles.v1.profiles_pb2 import WatchProfilesRequest, WatchProfilesResponse
+
+log = logging.getLogger(__name__)
+
+RETRY_INITIAL_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+
+
+class Watch(Protocol):
+    """The seam: ``ProfileServiceStub(channel).WatchProfiles`` or a test's fake."""
+
+    def __call__(self, request: WatchProfilesRequest) -> AsyncIterable[WatchProfilesResponse]: ...
+
+
+class CacheWatcher:
+    def __init__(self, watch: Watch, cache: NearCache, *,
+                 initial_seconds: float = RETRY_INITIAL_SECONDS,
+                 max_seconds: float = RETRY_MAX_SECONDS,
+                 jitter: Callable[[], float] = random.random) -> None:
+        self._watch = watch
+        self._cache = cache
+        self._initial = initial_seconds
+        self._max = max_seconds
+        self._jitter = jitter
+
+    async def run(self) -> None:
+        delay = self._initial
+        while True:
+            if await self._follow():
+                delay = self._initial
+            # Between half and all of the delay, so bidders restarted together spread out.
+            await asyncio.sleep(delay * (0.5 + 0.5 * self._jitter()))
+            delay = min(delay * 2, self._max)
+
+    async def _follow(self) -> bool:
+        """Follows one stream until it ends; True if it was ever in place."""
+        established = False
+        call: AsyncIterable[WatchProfilesResponse] | None = None
+        try:
+            call = self._watch(WatchProfilesRequest())
+            async for change in call:
+                if not change.user_id:
+                    self._cache.enable()
+                    metrics.CACHE_STREAM_UP.set(1)
+                    established = True
+                    log.info("profile watch in place; near cache on")
+                elif established:
+                    self._cache.invalidate(change.user_id)
+        except grpc.aio.AioRpcError as exc:
+            log.log(logging.WARNING if established else logging.DEBUG,
+                    "profile watch failed; near cache off",
+                    extra={"grpc_code": exc.code().name, "details": exc.details()})
+        except Exception:
+            # Never out of the task: a failed background task would stop the bidder.
+            log.exception("profile watch failed; near cache off")
+        finally:
+            self._cache.disable()
+            metrics.CACHE_STREAM_UP.set(0)
+            cancel = getattr(call, "cancel", None)
+            if cancel is not None:
+                cancel()
+        return established
