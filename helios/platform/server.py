@@ -100,7 +100,12 @@ async def run(service: Service, stop: asyncio.Event | None = None) -> None:
     task fails (then re-raises it)."""
     server = grpc.aio.server(
         interceptors=[ServiceInterceptor(service.tracing)],
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+                 # Clients' keepalive pings (the bidder's come every 10 s) are welcome on a
+                 # quiet long-lived stream such as WatchProfiles. By default a server allows one
+                 # ping without data per 5 minutes and answers the third early one with GOAWAY
+                 # "too_many_pings", which fails every call on that connection.
+                 ("grpc.http2.min_ping_interval_without_data_ms", 5_000)],
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     # It starts out SERVING; a probe must not see that before the warm-ups are done.

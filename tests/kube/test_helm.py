@@ -190,7 +190,7 @@ def test_a_bid_through_the_in_cluster_gateway_reaches_the_analytics_api(
         bid = request("POST", f"{url}/bid", {"request_id": request_id, "user_id": "user-001"})
         assert bid.status == 200, bid.body
         # Enriched: the bidder reached the profile service, which read the seeded Redis.
-        assert (bid.json()["bid_price"], bid.json()["enriched"]) == (1.2, True)
+        assert (bid.json()["bid_price"], bid.json()["enriched"]) == (1.2, True), bid.body
         token = credentials.token(release.gateway)
 
         def stored() -> dict[str, Any]:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 import redis.asyncio as redis
 
+from helios.bidder.service import CHANNEL_OPTIONS
 from helios.local.mesh import Service, launched
 from helios.profiles import layout
 from helios.profiles.v1 import profiles_pb2 as pb
@@ -55,6 +56,24 @@ async def changes_of(stream: Stream, user_id: str, count: int) -> list[tuple[str
         if change[0] == user_id:
             found.append(change)
     return found
+
+
+async def test_a_quiet_stream_outlives_the_bidders_keepalive_pings(profiles: Service) -> None:
+    """The bidder's channel pings every 10 s; on a stream with nothing to say for 35 s, the
+    server must take those pings, not close the connection (GOAWAY too_many_pings) under the
+    stream and under the lookups that share it."""
+    async with grpc.aio.insecure_channel(profiles.target, options=CHANNEL_OPTIONS) as channel:
+        stub = ProfileServiceStub(channel)
+        stream = await watching(stub)
+        # Nothing changes in this test's time: a change would be data, which resets the count.
+        pending = asyncio.ensure_future(anext(stream))
+        done, _ = await asyncio.wait({pending}, timeout=35)
+        if done:
+            pytest.fail(f"the stream ended or spoke while quiet: {pending.result()!r}")
+        reply = await stub.BatchGetProfiles(pb.BatchGetProfilesRequest(user_ids=["user-001"]),
+                                            timeout=5)
+        assert [p.user_id for p in reply.profiles] == ["user-001"]
+        pending.cancel()
 
 
 async def test_changes_through_the_api_are_streamed(profiles: Service, new_user_id: NewId,
