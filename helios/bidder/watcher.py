@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable
 from typing import Protocol
 
 import grpc
@@ -20,6 +19,7 @@ import grpc.aio
 
 from helios.bidder import metrics
 from helios.bidder.near_cache import NearCache
+from helios.platform.consumer import Backoff
 from helios.profiles.v1.profiles_pb2 import WatchProfilesRequest, WatchProfilesResponse
 
 log = logging.getLogger(__name__)
@@ -35,24 +35,17 @@ class Watch(Protocol):
 
 
 class CacheWatcher:
-    def __init__(self, watch: Watch, cache: NearCache, *,
-                 initial_seconds: float = RETRY_INITIAL_SECONDS,
-                 max_seconds: float = RETRY_MAX_SECONDS,
-                 jitter: Callable[[], float] = random.random) -> None:
+    def __init__(self, watch: Watch, cache: NearCache, *, backoff: Backoff | None = None) -> None:
         self._watch = watch
         self._cache = cache
-        self._initial = initial_seconds
-        self._max = max_seconds
-        self._jitter = jitter
+        # Jittered, so bidders restarted together spread out.
+        self._backoff = backoff or Backoff(RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS, jitter=0.5)
 
     async def run(self) -> None:
-        delay = self._initial
         while True:
             if await self._follow():
-                delay = self._initial
-            # Between half and all of the delay, so bidders restarted together spread out.
-            await asyncio.sleep(delay * (0.5 + 0.5 * self._jitter()))
-            delay = min(delay * 2, self._max)
+                self._backoff.reset()
+            await asyncio.sleep(self._backoff.next_delay())
 
     async def _follow(self) -> bool:
         """Follows one stream until it ends; True if it was ever in place."""

@@ -12,6 +12,7 @@ import grpc.aio
 from helios.bidder.near_cache import NearCache
 from helios.bidder.profiles_client import Lookup
 from helios.bidder.watcher import CacheWatcher
+from helios.platform.consumer import Backoff
 from helios.profiles.v1.profiles_pb2 import WatchProfilesRequest, WatchProfilesResponse
 
 
@@ -57,8 +58,7 @@ async def test_the_cache_follows_the_stream() -> None:
     profiles = FakeProfiles()
     near = NearCache(profiles, 100)
     watch = FakeWatch()
-    watcher = CacheWatcher(watch, near, initial_seconds=0.01, max_seconds=0.02,
-                           jitter=lambda: 0.0)
+    watcher = CacheWatcher(watch, near, backoff=Backoff(0.01, 0.02, jitter=0))
     task = asyncio.create_task(watcher.run())
     try:
         await eventually(lambda: len(watch.streams) == 1)
@@ -100,8 +100,8 @@ async def test_a_call_that_cannot_even_start_is_retried_not_fatal() -> None:
         raise RuntimeError("the channel is closed")
 
     near = NearCache(FakeProfiles(), 10)
-    task = asyncio.create_task(CacheWatcher(broken, near, initial_seconds=0.001,
-                                            max_seconds=0.001).run())
+    task = asyncio.create_task(CacheWatcher(broken, near,
+                                            backoff=Backoff(0.001, 0.001)).run())
     try:
         await eventually(lambda: len(attempts) >= 3)
         assert not task.done() and not near.enabled
