@@ -311,10 +311,17 @@ def test_network_policies_let_only_the_callers_in(release: Release) -> None:
                                                          "runAsUser": 10001}}})
     targets = [f"{RELEASE}-gateway:8080", f"{RELEASE}-profiles:50051",
                f"{RELEASE}-analytics:50054", f"{RELEASE}-auction:50053"]
-    out = release.kubectl("run", f"intruder-{uuid.uuid4().hex[:4]}", "--rm", "-i",
-                          "--restart=Never", f"--image={image}", "--image-pull-policy=Never",
-                          f"--overrides={overrides}", "--command", "--", "python3", "-c",
-                          INTRUDER, *targets, timeout=120)
+    # Not `kubectl run -i --rm`: its attach races a pod this short, and the output can be lost.
+    intruder = f"intruder-{uuid.uuid4().hex[:4]}"
+    release.kubectl("run", intruder, "--restart=Never", f"--image={image}",
+                    "--image-pull-policy=Never", f"--overrides={overrides}", "--command", "--",
+                    "python3", "-c", INTRUDER, *targets)
+    try:
+        release.kubectl("wait", f"pod/{intruder}", "--for=jsonpath={.status.phase}=Succeeded",
+                        "--timeout=120s", timeout=130)
+        out = release.kubectl("logs", intruder)
+    finally:
+        release.kubectl("delete", "pod", intruder, "--wait=false")
     reached = dict(line.split()[1:3] for line in out.splitlines() if line.startswith("reach "))
     assert reached[targets[0]] == "open", out
     for target in targets[1:]:
