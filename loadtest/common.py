@@ -1,15 +1,12 @@
 """What every benchmark shares: the local infrastructure through the supervisor, CPU and memory
-of the processes it measures (psutil), the Go tools, and the one writer of vegeta targets.
+of the processes it measures (psutil), and the tools.
 Every benchmark aims at 127.0.0.1 only and is bounded in time or count."""
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import psutil
@@ -60,25 +57,6 @@ def machine_busy_seconds() -> float:
 
 def tool(name: str) -> str:
     return layout().tool(name)
-
-
-def write_bid_targets(path: Path, url: str, bodies: Iterable[Mapping[str, object]]) -> int:
-    """vegeta's JSON targets, one `POST /bid` per body (each bid its own request id);
-    returns how many were written."""
-    count = 0
-    with path.open("w") as out:
-        for body in bodies:
-            out.write(json.dumps({
-                "method": "POST", "url": f"{url}/bid",
-                "header": {"content-type": ["application/json"]},
-                "body": base64.b64encode(json.dumps(body).encode()).decode()}) + "\n")
-            count += 1
-    return count
-
-
-def demo_user(i: int) -> str:
-    """Spreads requests over the 1,000 seeded demo users."""
-    return f"user-{(i * 7919) % 1000 + 1:03d}"
 
 
 def wait_healthz(url: str, timeout: float = 30.0) -> None:

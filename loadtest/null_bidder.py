@@ -2,7 +2,10 @@
 that answers every SubmitBid with the same bid. Helios's bidder is measured against it behind
 the same Envoy config.
 
-    python loadtest/null_bidder.py PORT
+    python loadtest/null_bidder.py PORT [--interceptor]
+
+``--interceptor`` adds the platform's ServiceInterceptor, every service's one interceptor
+(loadtest/interceptor_cost.py measures what it costs per call).
 """
 
 from __future__ import annotations
@@ -24,8 +27,13 @@ class NullBidService(bidder_pb2_grpc.BidServiceServicer):
         return _REPLY
 
 
-async def main(port: int) -> None:
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+async def main(port: int, intercepted: bool) -> None:
+    interceptors = []
+    if intercepted:
+        from helios.platform.interceptors import ServiceInterceptor
+
+        interceptors.append(ServiceInterceptor())
+    server = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
     bidder_pb2_grpc.add_BidServiceServicer_to_server(NullBidService(), server)
     checker = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
@@ -38,4 +46,4 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    uvloop.run(main(int(sys.argv[1])))
+    uvloop.run(main(int(sys.argv[1]), "--interceptor" in sys.argv[2:]))

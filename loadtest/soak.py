@@ -2,13 +2,15 @@
 every bid answered 200 is in PostgreSQL exactly once.
 
 The mesh (profiles, bidder, auction, analytics, Envoy) is started for the run on free ports,
-with topics and a database of its own (created, migrated, and removed at the end). vegeta sends
-a constant rate to 127.0.0.1 in 10-second windows; after each window one line shows the
+with topics and a database of its own (created, migrated, and removed at the end). wrk, paced
+(loadtest/wrk.py), sends a constant rate to 127.0.0.1 in 10-second windows, users drawn as
+in the bid benchmark (Zipf over 100,000 synthetic profiles plus 10 % unknown users, see
+loadtest/traffic.py); after each window one line shows the
 throughput, latency, errors, each process's resident memory and CPU, and how many bids
 PostgreSQL holds so far. A leak shows as memory that keeps growing; a loss as the final check
 failing (exit status 1).
 
-    python loadtest/soak.py [--minutes 5] [--rate 500]
+    python loadtest/soak.py [--minutes 5] [--rate 1000] [--profiles 100000]
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,16 +34,9 @@ from helios.local.mesh import Launcher
 from helios.local.scratch import scratch
 from helios.platform import settings
 from helios.profiles.seed import run as seed
-from loadtest.common import (
-    BENCH_DIR,
-    cpu_seconds,
-    demo_user,
-    ensure_infra,
-    rss_mb,
-    tool,
-    wait_healthz,
-    write_bid_targets,
-)
+from helios.profiles.seed import run_synthetic
+from loadtest import traffic, wrk
+from loadtest.common import BENCH_DIR, cpu_seconds, ensure_infra, rss_mb, wait_healthz
 from loadtest.svg import line_chart
 
 WINDOW_SECONDS = 10
@@ -75,27 +69,12 @@ def process_stats(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, flo
             {name: cpu_seconds(pid) for name, pid in pids.items()})
 
 
-def targets_file(path: Path, url: str, run: str, window: int, count: int) -> None:
-    write_bid_targets(path, url, ({"request_id": f"soak-{run}-{window}-{i}",
-                                   "user_id": demo_user(i),
-                                   "site": {"domain": f"soak-{run}.example"}}
-                                  for i in range(count)))
-
-
-def attack(targets: Path, rate: int) -> dict[str, object]:
-    hits = subprocess.run([tool("vegeta"), "attack", "-format=json", f"-targets={targets}",
-                           f"-rate={rate}/s", f"-duration={WINDOW_SECONDS}s", "-timeout=5s"],
-                          capture_output=True, check=True).stdout
-    report: dict[str, object] = json.loads(subprocess.run(
-        [tool("vegeta"), "report", "-type=json"], input=hits, capture_output=True,
-        check=True).stdout)
-    return report
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--rate", type=int, default=500, help="bids per second")
+    parser.add_argument("--rate", type=int, default=1000, help="bids per second")
+    parser.add_argument("--profiles", type=int, default=100_000,
+                        help="synthetic profiles the users are drawn from")
     args = parser.parse_args()
     windows = max(1, round(args.minutes * 60 / WINDOW_SECONDS))
 
@@ -103,8 +82,11 @@ def main() -> None:
     env = dict(os.environ)
     run = uuid.uuid4().hex[:8]
     seed(settings.redis_url(env))
+    run_synthetic(settings.redis_url(env), args.profiles)
+    mix = traffic.UserMix(args.profiles)
+    print(traffic.describe(mix), flush=True)
     with scratch(env, "soak") as own:
-        report = soak(env, own.env(), own.database_url, run, windows, args.rate)
+        report = soak(env, own.env(), own.database_url, run, windows, args.rate, mix)
     report_soak(*report)
     _, sent_total, ok_total, stored, distinct = report
     if not (stored == distinct and ok_total <= stored <= sent_total):
@@ -112,7 +94,7 @@ def main() -> None:
 
 
 def soak(env: dict[str, str], own: dict[str, str], db_url: str, run: str, windows: int,
-         rate: int) -> tuple[list[Window], int, int, int, int]:
+         rate: int, mix: traffic.UserMix) -> tuple[list[Window], int, int, int, int]:
     logs = Path(tempfile.mkdtemp(prefix="helios-soak-"))
     print(f"soak: {windows} windows of {WINDOW_SECONDS}s at {rate} bids/s through Envoy; "
           f"topics {own['HELIOS_KAFKA_TOPIC_PREFIX']}*, database {db_url.rsplit('/', 1)[1]}; "
@@ -137,25 +119,19 @@ def soak(env: dict[str, str], own: dict[str, str], db_url: str, run: str, window
         started = time.monotonic()
         _, cpu_before = process_stats(pids)
         for window in range(windows):
-            with tempfile.NamedTemporaryFile(suffix=".json") as targets:
-                targets_file(Path(targets.name), gateway.url, run, window,
-                             rate * WINDOW_SECONDS + 100)
-                window_started = time.monotonic()
-                report = attack(Path(targets.name), rate)
+            window_started = time.monotonic()
+            load = wrk.run(gateway.url, mix.take(rate * WINDOW_SECONDS + 100),
+                           seconds=WINDOW_SECONDS, connections=64, rate=rate,
+                           run_id=f"soak-{run}-{window}", site=site)
             elapsed = time.monotonic() - window_started
             rss, cpu = process_stats(pids)
-            codes = report.get("status_codes") or {}
-            assert isinstance(codes, dict)
-            ok = int(codes.get("200", 0))
-            sent = int(str(report["requests"]))
+            sent, ok = load.sent, load.requests - load.errors
             ok_total += ok
             sent_total += sent
-            latencies = report["latencies"]
-            assert isinstance(latencies, dict)
             stored = int(str(asyncio.run(sql(db_url, stored_sql, site))))
             result = Window(
-                window_started - started, sent, ok, float(str(report["throughput"])),
-                latencies["50th"] / 1e6, latencies["99th"] / 1e6, stored, rss,
+                window_started - started, sent, ok, load.rps, load.p50_ms, load.p99_ms, stored,
+                rss,
                 {k: (cpu[k] - cpu_before.get(k, 0.0)) / elapsed * 100 for k in cpu})
             cpu_before = cpu
             results.append(result)

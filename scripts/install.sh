@@ -40,12 +40,11 @@ go_tools=(
   "github.com/bojand/ghz/cmd/ghz@v0.120.0"
   "github.com/bufbuild/buf/cmd/buf@v1.75.0"
   "helm.sh/helm/v3/cmd/helm@v3.22.0"
-  "github.com/tsenart/vegeta/v12@v12.12.0"
   "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v2.33.0"
 )
 mkdir -p "$TOOLS_BIN"
 for mod in "${go_tools[@]}"; do
-  name=$(basename "${mod%@*}"); [[ $name == v12 ]] && name=vegeta
+  name=$(basename "${mod%@*}")
   if [[ ! -x "$TOOLS_BIN/$name" ]]; then
     step "go install $mod"
     GOBIN="$TOOLS_BIN" go install "$mod"
