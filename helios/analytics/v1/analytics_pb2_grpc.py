@@ -5,7 +5,7 @@ import warnings
 
 from helios.analytics.v1 import analytics_pb2 as helios_dot_analytics_dot_v1_dot_analytics__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.75.1'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -18,14 +18,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in helios/analytics/v1/analytics_pb2_grpc.py depends on'
+        + f' but the generated code in helios/analytics/v1/analytics_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class AnalyticsServiceStub:
+class AnalyticsServiceStub(object):
     """AnalyticsService answers questions about stored auction outcomes. Every method is also REST
     through the gateway under /api/outcomes (a trailing slash is accepted too).
     """
@@ -63,7 +63,7 @@ class AnalyticsServiceStub:
                 _registered_method=True)
 
 
-class AnalyticsServiceServicer:
+class AnalyticsServiceServicer(object):
     """AnalyticsService answers questions about stored auction outcomes. Every method is also REST
     through the gateway under /api/outcomes (a trailing slash is accepted too).
     """
@@ -140,7 +140,7 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class AnalyticsService:
+class AnalyticsService(object):
     """AnalyticsService answers questions about stored auction outcomes. Every method is also REST
     through the gateway under /api/outcomes (a trailing slash is accepted too).
     """

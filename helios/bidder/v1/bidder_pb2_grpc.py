@@ -5,7 +5,7 @@ import warnings
 
 from helios.bidder.v1 import bidder_pb2 as helios_dot_bidder_dot_v1_dot_bidder__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.75.1'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -18,14 +18,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in helios/bidder/v1/bidder_pb2_grpc.py depends on'
+        + f' but the generated code in helios/bidder/v1/bidder_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class BidServiceStub:
+class BidServiceStub(object):
     """BidService is the public entry point: exchanges send bid requests as `POST /bid` through the
     gateway, which transcodes the JSON body into SubmitBid.
     """
@@ -43,7 +43,7 @@ class BidServiceStub:
                 _registered_method=True)
 
 
-class BidServiceServicer:
+class BidServiceServicer(object):
     """BidService is the public entry point: exchanges send bid requests as `POST /bid` through the
     gateway, which transcodes the JSON body into SubmitBid.
     """
@@ -73,7 +73,7 @@ def add_BidServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class BidService:
+class BidService(object):
     """BidService is the public entry point: exchanges send bid requests as `POST /bid` through the
     gateway, which transcodes the JSON body into SubmitBid.
     """

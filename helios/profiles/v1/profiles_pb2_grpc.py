@@ -5,7 +5,7 @@ import warnings
 
 from helios.profiles.v1 import profiles_pb2 as helios_dot_profiles_dot_v1_dot_profiles__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.75.1'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -18,14 +18,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in helios/profiles/v1/profiles_pb2_grpc.py depends on'
+        + f' but the generated code in helios/profiles/v1/profiles_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class ProfileServiceStub:
+class ProfileServiceStub(object):
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
     WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
@@ -64,7 +64,7 @@ class ProfileServiceStub:
                 _registered_method=True)
 
 
-class ProfileServiceServicer:
+class ProfileServiceServicer(object):
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
     WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
@@ -146,7 +146,7 @@ def add_ProfileServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class ProfileService:
+class ProfileService(object):
     """ProfileService stores user profiles (interest scores) in Redis. The bidder reads them with
     BatchGetProfiles; operators and the seed command write them with UpsertProfile.
     WatchProfiles is internal (gRPC only, not on the HTTP gateway): the bidder's near cache.
