@@ -16,7 +16,7 @@ check:     ## static checks only: generated code, buf lint, ruff, mypy
 bench:     ## benchmarks with a printed report (bounded time, localhost only)
 	@bash scripts/bench.sh
 
-soak:      ## the mesh under steady traffic (SOAK_MINUTES=5, SOAK_RATE=500), then the exactly-once check
+soak:      ## the mesh under steady traffic (SOAK_MINUTES=5, SOAK_RATE=1000), then the exactly-once check
 	@bash scripts/soak.sh
 
 fuzz:      ## the long hostile-input run: generated requests and Schemathesis through the gateway

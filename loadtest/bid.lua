@@ -72,8 +72,10 @@ function done(summary, latency, requests)
     late_total = late_total + thread:get("late")
     sent = sent + thread:get("counter")
   end
-  io.write(string.format("RESULT %d %d %d %.0f %.0f %.0f %.0f %d %d\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+  -- Answers that were not 2xx/3xx, then connections that failed (connect, read, write,
+  -- timeout); requests still in flight when the run ends are in neither.
+  io.write(string.format("RESULT %d %d %d %d %.0f %.0f %.0f %.0f %d %d\n", summary.requests,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout, summary.duration, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), latency.max, late_total, sent))
 end

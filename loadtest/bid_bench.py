@@ -28,12 +28,9 @@ import os
 import resource
 import sys
 import tempfile
-import urllib.request
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -47,6 +44,7 @@ from helios.profiles.seed import run_synthetic
 from loadtest import traffic, wrk
 from loadtest.common import (
     BENCH_DIR,
+    bidder_metrics,
     cpu_seconds,
     ensure_infra,
     infra_pids,
@@ -74,7 +72,7 @@ class Step:
     load: wrk.Run
     cpu_seconds: dict[str, float]
     rss_mb: dict[str, float]
-    # The bidders' counters over this run (see bidder_counters); Helios only.
+    # The bidders' metrics over this run (loadtest.common.bidder_metrics); Helios only.
     bidder: dict[str, float] = field(default_factory=dict)
 
     def stage_ms(self, stage: str) -> float | None:
@@ -91,7 +89,8 @@ class Step:
         offered = f"offered {r.offered:>5.0f}/s " if r.offered else "closed loop  "
         print(f"  {self.name:<28} {offered} achieved {r.rps:>6.0f}/s  p50 {r.p50_ms:6.2f}  "
               f"p95 {r.p95_ms:6.2f}  p99 {r.p99_ms:7.2f}  max {r.max_ms:7.1f} ms  "
-              f"errors {r.errors}" + (f"  LATE {r.late}" if r.offered and r.late else ""),
+              f"errors {r.errors + r.socket_errors}"
+              + (f"  LATE {r.late}" if r.offered and r.late else ""),
               flush=True)
         per_request = ", ".join(f"{k} {v / max(r.requests, 1) * 1e6:.0f}"
                                 for k, v in self.cpu_seconds.items() if k != "machine")
@@ -137,29 +136,6 @@ class Meter:
         return {label: sum(rss_mb(pid) for pid in pids) for label, pids in self._pids.items()}
 
 
-def bidder_counters(bidders: list[Service]) -> dict[str, float]:
-    """Counters of the bidder processes, summed: ``cache:<result>`` (near-cache lookups by
-    result) and ``<stage>:sum`` / ``<stage>:count`` of the stage timings (profile_lookup,
-    publish)."""
-    counts: dict[str, float] = {}
-    for bidder in bidders:
-        with urllib.request.urlopen(f"http://127.0.0.1:{bidder.metrics_port}/metrics",
-                                    timeout=5) as response:
-            text = response.read().decode()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if family.name == "helios_bidder_cache_lookups" and sample.name.endswith(
-                        "_total"):
-                    key = f"cache:{sample.labels['result']}"
-                elif family.name == "helios_bidder_stage_seconds" and sample.name.endswith(
-                        ("_sum", "_count")):
-                    key = f"{sample.labels['stage']}:{sample.name.rsplit('_', 1)[1]}"
-                else:
-                    continue
-                counts[key] = counts.get(key, 0.0) + sample.value
-    return counts
-
-
 class System:
     """One system behind the gateway, measured with the benchmark's user mix."""
 
@@ -173,11 +149,11 @@ class System:
         # Enough fresh users for the run (a closed loop's count is a generous guess).
         users = self.mix.take(int((rate or 12_000) * seconds) + 1_000)
         meter = Meter(self.launcher.started)
-        counters_before = bidder_counters(self.bidders)
+        counters_before = bidder_metrics(self.bidders)
         before = meter.read()
         load = wrk.run(self.url, users, seconds=seconds, connections=connections, rate=rate)
         after = meter.read()
-        counters_after = bidder_counters(self.bidders)
+        counters_after = bidder_metrics(self.bidders)
         self.sent.extend(users[:load.sent])
         step = Step(f"{self.name}, {label}", load,
                     {k: after[k] - before.get(k, 0.0) for k in after}, meter.rss(),

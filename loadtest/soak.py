@@ -36,7 +36,14 @@ from helios.platform import settings
 from helios.profiles.seed import run as seed
 from helios.profiles.seed import run_synthetic
 from loadtest import traffic, wrk
-from loadtest.common import BENCH_DIR, cpu_seconds, ensure_infra, rss_mb, wait_healthz
+from loadtest.common import (
+    BENCH_DIR,
+    bidder_metrics,
+    cpu_seconds,
+    ensure_infra,
+    rss_mb,
+    wait_healthz,
+)
 from loadtest.svg import line_chart
 
 WINDOW_SECONDS = 10
@@ -51,6 +58,7 @@ class Window:
     p50_ms: float
     p99_ms: float
     stored: int
+    cache_entries: float
     rss_mb: dict[str, float]
     cpu_percent: dict[str, float]
 
@@ -61,6 +69,17 @@ async def sql(url: str, statement: str, *args: object) -> object:
         return await conn.fetchval(statement, *args)
     finally:
         await conn.close()
+
+
+async def _stored_and_distinct(url: str, site: str) -> tuple[int, int]:
+    """Rows of the soak's site and distinct bid ids among them, read together."""
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow("SELECT count(*), count(DISTINCT bid_request_id) "
+                                  "FROM auction_outcomes WHERE site_domain = $1", site)
+    finally:
+        await conn.close()
+    return int(row[0]), int(row[1])
 
 
 def process_stats(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, float]]:
@@ -105,7 +124,8 @@ def soak(env: dict[str, str], own: dict[str, str], db_url: str, run: str, window
     ok_total = sent_total = 0
     try:
         profiles = launcher.start("profiles")
-        bidder = launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target})
+        bidder = launcher.start("bidder", {"HELIOS_BIDDER_PROFILES_TARGET": profiles.target},
+                                metrics=True)
         launcher.start("auction")
         analytics = launcher.start("analytics")
         gateway = launcher.start_gateway([bidder.target], analytics.target)
@@ -114,8 +134,10 @@ def soak(env: dict[str, str], own: dict[str, str], db_url: str, run: str, window
         site = f"soak-{run}.example"
         stored_sql = "SELECT count(*) FROM auction_outcomes WHERE site_domain = $1"
 
-        print(f"  {'time':>5} {'bids/s':>7} {'p50':>8} {'p99':>8} {'errors':>6} {'stored':>8}"
-              f"  RSS MB / CPU %: {', '.join(pids)}", flush=True)
+        # "not 200": answers that were not 200 plus failed connections; "cut": requests
+        # still in flight when the window's wrk stopped (they may be stored: stored <= sent).
+        print(f"  {'time':>5} {'bids/s':>7} {'p50':>8} {'p99':>8} {'not 200':>7} {'cut':>4} "
+              f"{'stored':>8} {'cached':>7}  RSS MB / CPU %: {', '.join(pids)}", flush=True)
         started = time.monotonic()
         _, cpu_before = process_stats(pids)
         for window in range(windows):
@@ -126,31 +148,36 @@ def soak(env: dict[str, str], own: dict[str, str], db_url: str, run: str, window
             elapsed = time.monotonic() - window_started
             rss, cpu = process_stats(pids)
             sent, ok = load.sent, load.requests - load.errors
+            failed = load.errors + load.socket_errors
+            entries = bidder_metrics([bidder]).get("entries", 0.0)
             ok_total += ok
             sent_total += sent
             stored = int(str(asyncio.run(sql(db_url, stored_sql, site))))
             result = Window(
                 window_started - started, sent, ok, load.rps, load.p50_ms, load.p99_ms, stored,
-                rss,
+                entries, rss,
                 {k: (cpu[k] - cpu_before.get(k, 0.0)) / elapsed * 100 for k in cpu})
             cpu_before = cpu
             results.append(result)
             memory = ", ".join(f"{rss[k]:.0f}/{result.cpu_percent[k]:.0f}" for k in rss)
             minutes, seconds = divmod(int(result.started_s + WINDOW_SECONDS), 60)
             print(f"  {minutes:>2}:{seconds:02d} {result.rps:>7.0f} {result.p50_ms:>6.1f}ms "
-                  f"{result.p99_ms:>6.1f}ms {sent - ok:>6} {stored:>8}  {memory}", flush=True)
+                  f"{result.p99_ms:>6.1f}ms {failed:>7} {sent - load.requests:>4} "
+                  f"{stored:>8} {entries:>7.0f}  {memory}", flush=True)
 
-        print("draining: waiting for PostgreSQL to hold every answered bid ...", flush=True)
+        print("draining: waiting for PostgreSQL to hold every answered bid, and for its count "
+              "to settle ...", flush=True)
         deadline = time.monotonic() + 60
-        stored = 0
+        stored, changed = -1, time.monotonic()
         while time.monotonic() < deadline:
-            stored = int(str(asyncio.run(sql(db_url, stored_sql, site))))
-            if stored >= ok_total:
+            count = int(str(asyncio.run(sql(db_url, stored_sql, site))))
+            if count != stored:
+                stored, changed = count, time.monotonic()
+            # Settled: every answered bid in, and no change for 3 s (cut requests land too).
+            elif stored >= ok_total and time.monotonic() - changed >= 3:
                 break
             time.sleep(1)
-        distinct = int(str(asyncio.run(sql(
-            db_url, "SELECT count(DISTINCT bid_request_id) FROM auction_outcomes "
-                    "WHERE site_domain = $1", site))))
+        stored, distinct = asyncio.run(_stored_and_distinct(settings.libpq_url(db_url), site))
     finally:
         launcher.stop_all()
     return results, sent_total, ok_total, stored, distinct
@@ -168,6 +195,9 @@ def report_soak(results: list[Window], sent: int, ok: int, stored: int, distinct
     for name in last.rss_mb:
         print(f"  {name:<10} RSS {first.rss_mb[name]:6.1f} MB after the first window, "
               f"{last.rss_mb[name]:6.1f} MB after the last")
+    print(f"  the bidder's near cache held {first.cache_entries:,.0f} entries after the first "
+          f"window, {last.cache_entries:,.0f} after the last (bounded by "
+          f"HELIOS_BIDDER_CACHE_ENTRIES)")
     out = BENCH_DIR / "soak.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([asdict(w) for w in results], indent=2))

@@ -22,19 +22,21 @@ from pathlib import Path
 from loadtest.common import tool
 
 SCRIPT = Path(__file__).with_name("bid.lua")
-_RESULT = re.compile(r"RESULT (\d+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+) (\d+) (\d+)")
+_RESULT = re.compile(r"RESULT (\d+) (\d+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+) (\d+) (\d+)")
 
 
 @dataclass
 class Run:
-    """One wrk run: ``offered`` is 0 for a closed loop; ``requests`` were answered, ``sent``
-    were written (the difference was still in flight when the run ended)."""
+    """One wrk run: ``offered`` is 0 for a closed loop. ``sent`` requests were written,
+    ``requests`` answered, ``errors`` of those not 2xx/3xx; ``socket_errors`` connections
+    failed. The rest of ``sent`` was still in flight when the run ended."""
 
     offered: float
     connections: int
     sent: int
     requests: int
     errors: int
+    socket_errors: int
     late: int
     seconds: float
     p50_ms: float
@@ -68,7 +70,8 @@ def run(url: str, users: Sequence[str], *, seconds: float, connections: int,
     match = _RESULT.search(out.stdout)
     if match is None:
         raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
-    requests, errors, micros, p50, p95, p99, top, late, sent = (
+    requests, errors, socket_errors, micros, p50, p95, p99, top, late, sent = (
         float(g) for g in match.groups())
-    return Run(rate, connections, int(sent), int(requests), int(errors), int(late), micros / 1e6,
+    return Run(rate, connections, int(sent), int(requests), int(errors), int(socket_errors),
+               int(late), micros / 1e6,
                p50 / 1e3, p95 / 1e3, p99 / 1e3, top / 1e3)
