@@ -36,7 +36,7 @@ def line_chart(title: str, series: Mapping[str, Sequence[tuple[float, float]]], 
              f'text-anchor="middle">{y_label}</text>']
     for tick in ticks[:: max(1, len(ticks) // 10)]:
         parts.append(f'<text x="{px(tick):.1f}" y="{py(0) + 15}" text-anchor="middle">'
-                     f'{tick:.3g}</text>')
+                     f'{f"{tick:,.0f}" if float(tick).is_integer() else f"{tick:.3g}"}</text>')
     for step in range(5):
         value = top / 1.1 * step / 4
         label = f"{value:,.0f}" if top >= 20 else f"{value:.2g}"
