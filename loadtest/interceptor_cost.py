@@ -19,38 +19,28 @@ import sys
 import tempfile
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helios.gateway.settings import REPO
 from helios.local.mesh import free_port
-from helios.local.probes import wait
+from helios.local.probes import grpc_serving
+from helios.local.process import Process, Spec
 from loadtest.common import BENCH_DIR, cpu_seconds, tool
 
 DESCRIPTOR = REPO / "gateway" / "helios.binpb"
 REQUEST = json.dumps({"request_id": "cost", "user_id": "user-001"})
 
 
-def serving(target: str) -> bool:
-    try:
-        with grpc.insecure_channel(target) as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                              timeout=1)
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-    except grpc.RpcError:
-        return False
-
-
 def measure(intercepted: bool, rate: int, seconds: float) -> dict[str, float]:
     port = free_port()
     target = f"127.0.0.1:{port}"
     argv = [sys.executable, str(REPO / "loadtest" / "null_bidder.py"), str(port)]
-    server = subprocess.Popen(argv + (["--interceptor"] if intercepted else []))
+    server = Process(Spec("null-bidder", argv + (["--interceptor"] if intercepted else []),
+                          Path(tempfile.mkdtemp(prefix="helios-cost-")) / "null-bidder.log",
+                          ready=grpc_serving(target), ready_timeout=30))
+    server.start()
+    assert server.pid is not None
     try:
-        if not wait(lambda: serving(target), 30):
-            raise RuntimeError(f"the null bidder on {target} did not become SERVING")
         before = cpu_seconds(server.pid)
         with tempfile.NamedTemporaryFile(suffix=".json") as report:
             subprocess.run([tool("ghz"), "--insecure", "--protoset", str(DESCRIPTOR),
@@ -61,8 +51,7 @@ def measure(intercepted: bool, rate: int, seconds: float) -> dict[str, float]:
             used = cpu_seconds(server.pid) - before
             result = json.loads(Path(report.name).read_text())
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
     latency = {int(p["percentage"]): p["latency"] / 1e6
                for p in result.get("latencyDistribution") or []}
     return {"calls": result["count"], "rps": result["rps"],
