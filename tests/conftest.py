@@ -71,6 +71,9 @@ def service_env(infra: Infra) -> dict[str, str]:
         "HELIOS_REDIS_URL": infra.redis_url,
         "HELIOS_DATABASE_URL": infra.database_url,
         "HELIOS_LOG_LEVEL": "INFO",
+        # The suite's outcomes are dated from 2026-03 on; the retention has tests of its own
+        # (tests/integration/analytics/test_analytics_partitions.py).
+        "HELIOS_ANALYTICS_RETENTION_DAYS": "3650",
     }
 
 

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from helios.analytics.models import AS_SENT, AuctionOutcome
+from helios.analytics.models import AS_SENT, StoredOutcome
 from helios.analytics.queries import DayStats, OutcomePage, Stats
 from helios.analytics.v1 import analytics_pb2 as pb
 
 
-def outcome_message(row: AuctionOutcome) -> pb.Outcome:
+def outcome_message(row: StoredOutcome) -> pb.Outcome:
     message = pb.Outcome(
         **{name: getattr(row, name) for name in AS_SENT},
         bid_price=float(row.bid_price),
@@ -28,18 +28,20 @@ def outcome_message(row: AuctionOutcome) -> pb.Outcome:
     return message
 
 
-def outcome_messages(rows: Iterable[AuctionOutcome]) -> list[pb.Outcome]:
+def outcome_messages(rows: Iterable[StoredOutcome]) -> list[pb.Outcome]:
     return [outcome_message(row) for row in rows]
 
 
 def list_response(page: OutcomePage) -> pb.ListOutcomesResponse:
     return pb.ListOutcomesResponse(count=page.count, page=page.page, page_size=page.page_size,
+                                   next_page_token=page.next_page_token,
                                    total_pages=page.total_pages,
                                    results=outcome_messages(page.rows))
 
 
 def winners_response(page: OutcomePage) -> pb.ListWinnersResponse:
     return pb.ListWinnersResponse(count=page.count, page=page.page, page_size=page.page_size,
+                                  next_page_token=page.next_page_token,
                                   total_pages=page.total_pages,
                                   results=outcome_messages(page.rows))
 

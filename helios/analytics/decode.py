@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from helios.analytics.models import AS_SENT, PRICE_LIMIT
 from helios.auction.v1.auction_pb2 import AuctionOutcome
@@ -17,6 +18,9 @@ from helios.auction.v1.auction_pb2 import AuctionOutcome
 _MAX_PRICE = float(PRICE_LIMIT)
 _TEXT_FIELDS = ("bid_request_id", "user_id", "currency", "winning_interest",
                 "enrichment_reason", "site_domain", "device_type", "page_url")
+_SENT_TEXT = tuple(name for name in _TEXT_FIELDS if name in AS_SENT)
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Undecodable(ValueError):
@@ -49,7 +53,9 @@ class OutcomeRow:
 
 def decode(payload: bytes | None, fallback_time: datetime) -> OutcomeRow:
     """Decodes one message. ``fallback_time`` (the Kafka message time) stands in for a missing
-    auction timestamp, so a row always has a place on the time axis."""
+    auction timestamp, so a row always has a place on the time axis.
+
+    On the ingest's hot path (tens of µs a message): each field is read once."""
     if not payload:
         raise Undecodable("empty payload")
     outcome = AuctionOutcome()
@@ -57,28 +63,34 @@ def decode(payload: bytes | None, fallback_time: datetime) -> OutcomeRow:
         outcome.ParseFromString(payload)
     except DecodeError as exc:
         raise Undecodable(f"not an AuctionOutcome: {exc}") from None
-    if not outcome.bid_request_id:
+    sent = {name: getattr(outcome, name) for name in AS_SENT}
+    if not sent["bid_request_id"]:
         raise Undecodable("bid_request_id is empty")
     currency = outcome.currency or "USD"
     if len(currency) != 3:
         raise Undecodable(f"currency must be a 3-letter code, got {currency!r}")
-    for name in ("bid_price", "win_price"):
-        price = getattr(outcome, name)
+    bid_price, win_price = outcome.bid_price, outcome.win_price
+    for name, price in (("bid_price", bid_price), ("win_price", win_price)):
         if not 0 <= price <= _MAX_PRICE:  # also False for NaN
             raise Undecodable(f"{name} must be between 0 and {PRICE_LIMIT}, got {price}")
-    for name in _TEXT_FIELDS:
-        if "\x00" in getattr(outcome, name):
-            raise Undecodable(f"{name} contains a NUL character, which PostgreSQL text rejects")
-    auction_time = (outcome.auction_timestamp.ToDatetime(UTC)
+    if "\x00" in "".join([currency, *(sent[name] for name in _SENT_TEXT)]):
+        name = next(n for n in _TEXT_FIELDS if "\x00" in getattr(outcome, n))
+        raise Undecodable(f"{name} contains a NUL character, which PostgreSQL text rejects")
+    auction_time = (_utc(outcome.auction_timestamp)
                     if outcome.HasField("auction_timestamp") else fallback_time)
     return OutcomeRow(
-        **{name: getattr(outcome, name) for name in AS_SENT},
-        bid_price=outcome.bid_price,
-        win_price=outcome.win_price if outcome.win_status else None,
+        **sent,
+        bid_price=bid_price,
+        win_price=win_price if sent["win_status"] else None,
         currency=currency.upper(),
         user_interests=json.dumps(list(outcome.user_interests)),
-        interest_scores=json.dumps(dict(outcome.interest_scores), sort_keys=True),
-        bid_timestamp=(outcome.timestamp.ToDatetime(UTC)
-                       if outcome.HasField("timestamp") else None),
+        interest_scores=_SORTED_JSON.encode(dict(outcome.interest_scores)),
+        bid_timestamp=_utc(outcome.timestamp) if outcome.HasField("timestamp") else None,
         auction_timestamp=auction_time,
     )
+
+
+def _utc(stamp: Timestamp) -> datetime:
+    """``stamp.ToDatetime(UTC)`` (nanoseconds cut to microseconds, toward zero) at a fifth of
+    its cost."""
+    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)

@@ -12,14 +12,16 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from helios.analytics import tokens
 from helios.analytics.models import PRICE_LIMIT, PRICE_PLACES
 from helios.platform import validation
 from helios.platform.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-# Bounds an OFFSET to 5,000,000 rows (10,000 pages of 500).
-MAX_PAGE = 10_000
+# How deep page numbers reach (page x page_size): an OFFSET reads every row it skips, so past
+# this a listing pages by page_token, which costs the same at any depth.
+MAX_PAGE_ROWS = 10_000
 # A filter on a text column matches only what the front door could have stored there.
 _USER_ID = validation.Text(validation.USER_ID.max_length)
 _SITE_DOMAIN = validation.SITE_DOMAIN
@@ -54,6 +56,7 @@ class PageRequest(FilterRequest, Protocol):
     page: str
     page_size: str
     ordering: str
+    page_token: str
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,17 @@ class Page:
     number: int = 1
     size: int = DEFAULT_PAGE_SIZE
     ordering: Ordering = Ordering()
+    # Set when the page was asked for by token: it starts after this row, at no offset.
+    after: tokens.After | None = None
 
     @property
     def offset(self) -> int:
-        return (self.number - 1) * self.size
+        return 0 if self.after is not None else (self.number - 1) * self.size
+
+
+def token_query(filters: Filters, size: int, ordering: Ordering) -> tuple[object, ...]:
+    """What a page token is issued for: a token is valid only with the same."""
+    return (filters, size, ordering)
 
 
 def parse_filters(request: FilterRequest) -> Filters:
@@ -115,13 +125,27 @@ def parse_filters(request: FilterRequest) -> Filters:
     )
 
 
-def parse_page(request: PageRequest) -> Page:
-    return Page(
-        number=parse_int("page", request.page, default=1, low=1, high=MAX_PAGE),
-        size=parse_int("page_size", request.page_size, default=DEFAULT_PAGE_SIZE, low=1,
-                       high=MAX_PAGE_SIZE),
-        ordering=parse_ordering(request.ordering),
-    )
+def parse_page(request: PageRequest, filters: Filters) -> Page:
+    """The page asked for, by number or by the token of the page before (``filters`` are the
+    request's, which a token must have been issued for)."""
+    size = parse_int("page_size", request.page_size, default=DEFAULT_PAGE_SIZE, low=1,
+                     high=MAX_PAGE_SIZE)
+    ordering = parse_ordering(request.ordering)
+    token = request.page_token.strip()
+    if token:
+        if request.page.strip():
+            raise InvalidArgument("page", "cannot be combined with page_token (the token "
+                                          "already says which page comes next)")
+        after = tokens.decode(token, token_query(filters, size, ordering),
+                              timestamp_key=ordering.field == "auction_timestamp")
+        return Page(after.number, size, ordering, after)
+    number = parse_int("page", request.page, default=1, low=1, high=MAX_PAGE_ROWS)
+    if number * size > MAX_PAGE_ROWS:
+        raise InvalidArgument(
+            "page", f"page {number} of {size} rows reaches row {number * size:,}, past the "
+                    f"{MAX_PAGE_ROWS:,} that page numbers reach: follow next_page_token for "
+                    f"deeper pages")
+    return Page(number, size, ordering)
 
 
 def parse_bid_request_id(raw: str) -> str:

@@ -22,16 +22,19 @@ from sqlalchemy import (
     and_,
     cast,
     func,
+    literal_column,
     or_,
     select,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import Date
 
-from helios.analytics.filters import Filters, Page
-from helios.analytics.models import AuctionOutcome, DailyRollup
+from helios.analytics import tokens
+from helios.analytics.filters import Filters, Page, token_query
+from helios.analytics.models import AuctionOutcome, DailyRollup, StoredOutcome
 from helios.platform.errors import NotFound
 
 # Any select, whatever its columns (Select is variadic-generic in SQLAlchemy 2.1).
@@ -39,6 +42,15 @@ AnySelect = Select[*tuple[Any, ...]]
 T = AuctionOutcome.__table__.c
 R = DailyRollup.__table__.c
 _UTC_DAY = cast(func.timezone("UTC", T.auction_timestamp), Date)
+# The expression of ix_outcomes_win_price, spelled as the index spells it (a literal -1, not a
+# parameter) so that the planner matches the two: a loss sorts below every price.
+WIN_PRICE_KEY = func.coalesce(T.win_price, literal_column("-1"))
+_LOSS_KEY = Decimal(-1)
+_SORT_KEYS: dict[str, ColumnElement[Any]] = {
+    "auction_timestamp": T.auction_timestamp,
+    "win_price": WIN_PRICE_KEY,
+    "bid_price": T.bid_price,
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,9 @@ class OutcomePage:
     count: int
     page: int
     page_size: int
-    rows: list[AuctionOutcome]
+    rows: list[StoredOutcome]
+    # Empty on the last page.
+    next_page_token: str = ""
 
     @property
     def total_pages(self) -> int:
@@ -90,10 +104,12 @@ def row_conditions(filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(T.win_status == filters.win_status)
     if filters.enriched is not None:
         conditions.append(T.enriched == filters.enriched)
+    # On the price key, so that ix_outcomes_win_price serves the range; a loss (-1) never
+    # matches a price bound.
     if filters.min_price is not None:
-        conditions.append(T.win_price >= filters.min_price)
+        conditions.append(WIN_PRICE_KEY >= filters.min_price)
     if filters.max_price is not None:
-        conditions.append(T.win_price <= filters.max_price)
+        conditions.append(WIN_PRICE_KEY.between(0, filters.max_price))
     if filters.start is not None:
         conditions.append(T.auction_timestamp >= filters.start)
     if filters.end is not None:
@@ -164,16 +180,24 @@ def _where(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
 
 
 def _order(page: Page) -> list[Any]:
-    column = T[page.ordering.field]
+    key = _SORT_KEYS[page.ordering.field]
     if page.ordering.descending:
-        primary, tiebreak = column.desc(), T.id.desc()
-    else:
-        primary, tiebreak = column.asc(), T.id.asc()
-    if page.ordering.field == "win_price":
-        # A loss has no price and sorts as 0 (the API shows it so): first ascending, last
-        # descending, which is the order of ix_outcomes_win_price in both directions.
-        primary = primary.nulls_last() if page.ordering.descending else primary.nulls_first()
-    return [primary, tiebreak]
+        return [key.desc(), T.id.desc()]
+    return [key.asc(), T.id.asc()]
+
+
+def _after(page: Page) -> ColumnElement[bool]:
+    """The rows after the page token's position, in the listing's order: a row comparison,
+    which a btree index on (key, id) starts its scan at."""
+    assert page.after is not None
+    position = tuple_(_SORT_KEYS[page.ordering.field], T.id)
+    bound = tuple_(page.after.key, page.after.id)
+    return position < bound if page.ordering.descending else position > bound
+
+
+def _key_of(row: StoredOutcome, field: str) -> datetime | Decimal:
+    value: datetime | Decimal | None = getattr(row, field)
+    return _LOSS_KEY if value is None else value
 
 
 def _zero(value: Decimal | None) -> Decimal:
@@ -187,9 +211,13 @@ class OutcomeQueries:
         self._engine = engine
 
     async def page(self, filters: Filters, page: Page) -> OutcomePage:
+        conditions = row_conditions(filters)
+        if page.after is not None:
+            conditions.append(_after(page))
+        # One row more than the page says whether there is a next one.
         rows_query: AnySelect = (select(AuctionOutcome.__table__)
-                                   .where(_where(row_conditions(filters)))
-                                   .order_by(*_order(page)).limit(page.size)
+                                   .where(_where(conditions))
+                                   .order_by(*_order(page)).limit(page.size + 1)
                                    .offset(page.offset))
         parts = _parts(split(filters),
                        lambda: select(func.sum(R.total).label("n")),
@@ -197,16 +225,23 @@ class OutcomeQueries:
         count_query = select(func.coalesce(func.sum(parts.c.n), 0))
         async with self._engine.connect() as conn:
             count = (await conn.execute(count_query)).scalar_one()
-            rows = [AuctionOutcome(**row._mapping) for row in await conn.execute(rows_query)]
-        return OutcomePage(int(count), page.number, page.size, rows)
+            rows: list[StoredOutcome] = list(await conn.execute(rows_query))
+        token = ""
+        if len(rows) > page.size:
+            del rows[page.size:]
+            last = rows[-1]
+            token = tokens.encode(
+                tokens.After(_key_of(last, page.ordering.field), last.id, page.number + 1),
+                token_query(filters, page.size, page.ordering))
+        return OutcomePage(int(count), page.number, page.size, rows, token)
 
-    async def get(self, bid_request_id: str) -> AuctionOutcome:
+    async def get(self, bid_request_id: str) -> StoredOutcome:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(AuctionOutcome.__table__).where(
                 T.bid_request_id == bid_request_id))).first()
         if row is None:
             raise NotFound(f"no outcome with bid_request_id {bid_request_id!r}")
-        return AuctionOutcome(**row._mapping)
+        return row
 
     async def stats(self, filters: Filters) -> Stats:
         parts = _parts(

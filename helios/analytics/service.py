@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from helios.analytics import partitions
 from helios.analytics.ingest import OutcomeWriter
 from helios.analytics.queries import OutcomeQueries
 from helios.analytics.servicer import AnalyticsServicer
@@ -34,7 +35,8 @@ def build_ingest(settings: Settings, engine: AsyncEngine,
     return consumer.build(
         "analytics", settings.kafka_bootstrap, settings.consumer_group,
         topics.auction_outcomes, topics.auction_outcomes_dlq,
-        OutcomeWriter(OutcomeStore(engine), topics.auction_outcomes, tracer=tracer),
+        OutcomeWriter(OutcomeStore(engine), topics.auction_outcomes, tracer=tracer,
+                      retention=settings.retention),
         batch_size=settings.batch_size, linger_seconds=settings.batch_linger_ms / 1000,
         backoff=consumer.Backoff(settings.retry_initial_seconds, settings.retry_max_seconds))
 
@@ -48,7 +50,10 @@ async def serve(settings: Settings, tracer: Tracing) -> None:
         metrics_port=settings.metrics_port,
         registrations=[Registration.of(analytics_pb2.DESCRIPTOR.services_by_name[
             "AnalyticsService"], add_AnalyticsServiceServicer_to_server, servicer)],
-        background=[build_ingest(settings, engine, tracer).run],
+        background=[
+            build_ingest(settings, engine, tracer).run,
+            lambda: partitions.keep_maintained(engine, settings.retention),
+        ],
         cleanups=[engine.dispose],
         tracing=tracer,
     ))

@@ -23,13 +23,14 @@ class AnalyticsServicer(AnalyticsServiceServicer):
 
     async def ListOutcomes(self, request: pb.ListOutcomesRequest,
                            context: Context) -> pb.ListOutcomesResponse:
-        page = await self._queries.page(parse_filters(request), parse_page(request))
+        filters = parse_filters(request)
+        page = await self._queries.page(filters, parse_page(request, filters))
         return convert.list_response(page)
 
     async def ListWinners(self, request: pb.ListWinnersRequest,
                           context: Context) -> pb.ListWinnersResponse:
         filters = parse_filters(request).with_wins_only()
-        page = await self._queries.page(filters, parse_page(request))
+        page = await self._queries.page(filters, parse_page(request, filters))
         return convert.winners_response(page)
 
     async def GetStats(self, request: pb.GetStatsRequest,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helios.analytics.partitions import Retention
 from helios.platform import settings
 from helios.platform.kafka import Topics
 from helios.platform.settings import (
@@ -48,7 +49,17 @@ class Settings:
     db_pool_size: int = Variable("HELIOS_ANALYTICS_DB_POOL_SIZE", 5,
                                  "analytics: PostgreSQL connections kept", low=1,
                                  high=100).field()
+    # Raw outcomes are kept this many whole UTC days before today, then their day's partition
+    # is dropped; the daily rollup keeps every day.
+    retention_days: int = Variable(
+        "HELIOS_ANALYTICS_RETENTION_DAYS", 30,
+        "analytics: whole days of raw outcomes kept before today; 0 keeps them all",
+        low=0, high=100_000, unit="days").field()
     log_level: str = LOG_LEVEL.field()
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(self.retention_days)
 
     @classmethod
     def from_env(cls, env: Environ) -> Settings:

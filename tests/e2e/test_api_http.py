@@ -115,6 +115,7 @@ def test_a_malformed_filter_is_400_naming_it(mesh: Mesh, route: str, parameter: 
 @pytest.mark.parametrize(("parameter", "value"), [
     ("page", "0"), ("page", "first"), ("page_size", "0"), ("page_size", "501"),
     ("page_size", "ten"), ("ordering", "price"), ("ordering", "-user_id"),
+    ("page", "201"), ("page_token", "forged"),
 ])
 @pytest.mark.parametrize("route", LISTS)
 def test_a_malformed_page_or_ordering_is_400_naming_it(mesh: Mesh, route: str, parameter: str,
@@ -144,3 +145,33 @@ def test_good_paging_and_ordering(mesh: Mesh, stored: str, route: str) -> None:
     assert reply["page"] == 1
     assert reply["page_size"] == 1
     assert len(reply["results"]) <= 1
+
+
+@pytest.fixture(scope="module")
+def three_bids(mesh: Mesh) -> str:
+    """A site domain of three bids that have reached analytics."""
+    site = f"tokens-{uuid.uuid4().hex[:8]}.example"
+    for n in range(3):
+        reply = request("POST", f"{mesh.gateway.url}/bid", {
+            "request_id": f"{site}-{n}", "user_id": "user-001", "site": {"domain": site}})
+        assert reply.status == 200, reply.body
+    eventually(lambda: get(mesh, f"/api/outcomes?site_domain={site}")[1].get("count") == 3,
+               timeout=30)
+    return site
+
+
+def test_next_page_tokens_walk_the_pages_through_the_gateway(mesh: Mesh,
+                                                            three_bids: str) -> None:
+    query = f"/api/outcomes?site_domain={three_bids}&page_size=1&ordering=-bid_price"
+    walked, token = [], ""
+    while True:
+        status, reply = get(mesh, query + (f"&page_token={urllib.parse.quote(token)}"
+                                           if token else ""))
+        assert status == 200, reply
+        _, numbered = get(mesh, f"{query}&page={reply['page']}")
+        assert reply["results"] == numbered["results"]
+        walked += [row["bid_request_id"] for row in reply["results"]]
+        token = reply["next_page_token"]
+        if not token:
+            break
+    assert sorted(walked) == [f"{three_bids}-{n}" for n in range(3)]

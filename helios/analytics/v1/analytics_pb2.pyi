@@ -56,7 +56,7 @@ class Outcome(_message.Message):
     def __init__(self, bid_request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., bid_price: _Optional[float] = ..., currency: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., enriched: bool = ..., winning_interest: _Optional[str] = ..., interest_score: _Optional[float] = ..., enrichment_reason: _Optional[str] = ..., site_domain: _Optional[str] = ..., device_type: _Optional[str] = ..., page_url: _Optional[str] = ..., user_interests: _Optional[_Iterable[str]] = ..., interest_scores: _Optional[_Mapping[str, float]] = ..., win_status: bool = ..., win_price: _Optional[float] = ..., auction_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListOutcomesRequest(_message.Message):
-    __slots__ = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "to", "page", "page_size", "ordering")
+    __slots__ = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "to", "page", "page_size", "ordering", "page_token")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_DOMAIN_FIELD_NUMBER: _ClassVar[int]
     WIN_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,7 @@ class ListOutcomesRequest(_message.Message):
     PAGE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     ORDERING_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     site_domain: str
     win_status: str
@@ -78,21 +79,24 @@ class ListOutcomesRequest(_message.Message):
     page: str
     page_size: str
     ordering: str
-    def __init__(self, user_id: _Optional[str] = ..., site_domain: _Optional[str] = ..., win_status: _Optional[str] = ..., enriched: _Optional[str] = ..., min_price: _Optional[str] = ..., max_price: _Optional[str] = ..., to: _Optional[str] = ..., page: _Optional[str] = ..., page_size: _Optional[str] = ..., ordering: _Optional[str] = ..., **kwargs) -> None: ...
+    page_token: str
+    def __init__(self, user_id: _Optional[str] = ..., site_domain: _Optional[str] = ..., win_status: _Optional[str] = ..., enriched: _Optional[str] = ..., min_price: _Optional[str] = ..., max_price: _Optional[str] = ..., to: _Optional[str] = ..., page: _Optional[str] = ..., page_size: _Optional[str] = ..., ordering: _Optional[str] = ..., page_token: _Optional[str] = ..., **kwargs) -> None: ...
 
 class ListOutcomesResponse(_message.Message):
-    __slots__ = ("count", "page", "page_size", "total_pages", "results")
+    __slots__ = ("count", "page", "page_size", "total_pages", "results", "next_page_token")
     COUNT_FIELD_NUMBER: _ClassVar[int]
     PAGE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_PAGES_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     count: int
     page: int
     page_size: int
     total_pages: int
     results: _containers.RepeatedCompositeFieldContainer[Outcome]
-    def __init__(self, count: _Optional[int] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ..., total_pages: _Optional[int] = ..., results: _Optional[_Iterable[_Union[Outcome, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, count: _Optional[int] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ..., total_pages: _Optional[int] = ..., results: _Optional[_Iterable[_Union[Outcome, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetStatsRequest(_message.Message):
     __slots__ = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "to")
@@ -134,7 +138,7 @@ class GetStatsResponse(_message.Message):
     def __init__(self, total: _Optional[int] = ..., wins: _Optional[int] = ..., losses: _Optional[int] = ..., win_rate: _Optional[float] = ..., revenue: _Optional[float] = ..., average_win_price: _Optional[float] = ..., average_bid_price: _Optional[float] = ..., enriched_count: _Optional[int] = ...) -> None: ...
 
 class ListWinnersRequest(_message.Message):
-    __slots__ = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "to", "page", "page_size", "ordering")
+    __slots__ = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "to", "page", "page_size", "ordering", "page_token")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_DOMAIN_FIELD_NUMBER: _ClassVar[int]
     WIN_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +150,7 @@ class ListWinnersRequest(_message.Message):
     PAGE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     ORDERING_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     site_domain: str
     win_status: str
@@ -156,21 +161,24 @@ class ListWinnersRequest(_message.Message):
     page: str
     page_size: str
     ordering: str
-    def __init__(self, user_id: _Optional[str] = ..., site_domain: _Optional[str] = ..., win_status: _Optional[str] = ..., enriched: _Optional[str] = ..., min_price: _Optional[str] = ..., max_price: _Optional[str] = ..., to: _Optional[str] = ..., page: _Optional[str] = ..., page_size: _Optional[str] = ..., ordering: _Optional[str] = ..., **kwargs) -> None: ...
+    page_token: str
+    def __init__(self, user_id: _Optional[str] = ..., site_domain: _Optional[str] = ..., win_status: _Optional[str] = ..., enriched: _Optional[str] = ..., min_price: _Optional[str] = ..., max_price: _Optional[str] = ..., to: _Optional[str] = ..., page: _Optional[str] = ..., page_size: _Optional[str] = ..., ordering: _Optional[str] = ..., page_token: _Optional[str] = ..., **kwargs) -> None: ...
 
 class ListWinnersResponse(_message.Message):
-    __slots__ = ("count", "page", "page_size", "total_pages", "results")
+    __slots__ = ("count", "page", "page_size", "total_pages", "results", "next_page_token")
     COUNT_FIELD_NUMBER: _ClassVar[int]
     PAGE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_PAGES_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     count: int
     page: int
     page_size: int
     total_pages: int
     results: _containers.RepeatedCompositeFieldContainer[Outcome]
-    def __init__(self, count: _Optional[int] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ..., total_pages: _Optional[int] = ..., results: _Optional[_Iterable[_Union[Outcome, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, count: _Optional[int] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ..., total_pages: _Optional[int] = ..., results: _Optional[_Iterable[_Union[Outcome, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetDailyStatsRequest(_message.Message):
     __slots__ = ("user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "to")

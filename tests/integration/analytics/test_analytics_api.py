@@ -99,6 +99,46 @@ def test_ordering(stub: AnalyticsServiceStub, ordering: str, expected: list[str]
     assert ids(reply.results) == expected
 
 
+@pytest.mark.parametrize("ordering", ["auction_timestamp", "-auction_timestamp", "win_price",
+                                      "-win_price", "bid_price", "-bid_price"])
+@pytest.mark.parametrize("method", ["ListOutcomes", "ListWinners"])
+def test_page_tokens_walk_every_ordering_as_the_page_numbers_do(
+        stub: AnalyticsServiceStub, method: str, ordering: str) -> None:
+    request_type = getattr(pb, f"{method}Request")
+    numbered = [ids(getattr(stub, method)(request_type(
+        site_domain=SITE, ordering=ordering, page_size="2", page=str(n))).results)
+        for n in (1, 2, 3)]
+    walked: list[list[str]] = []
+    numbers: list[int] = []
+    token = ""
+    while True:
+        reply = getattr(stub, method)(request_type(site_domain=SITE, ordering=ordering,
+                                                   page_size="2", page_token=token))
+        walked.append(ids(reply.results))
+        numbers.append(reply.page)
+        token = reply.next_page_token
+        if not token:
+            break
+    expected = [page for page in numbered if page]
+    assert walked == expected
+    assert numbers == list(range(1, len(expected) + 1))
+    every = [row for page in walked for row in page]
+    assert len(every) == len(set(every)) == reply.count
+
+
+def test_a_token_sent_with_other_filters_is_refused_naming_it(stub: AnalyticsServiceStub,
+                                                              ) -> None:
+    token = stub.ListOutcomes(pb.ListOutcomesRequest(site_domain=SITE, page_size="2")
+                              ).next_page_token
+    assert token
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ListOutcomes(pb.ListOutcomesRequest(site_domain=SITE, page_size="2",
+                                                 win_status="true", page_token=token))
+    assert (caught.value.code(), caught.value.details()) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "page_token: was issued for other filters, ordering "
+                                          "or page_size: send it with the query that returned it")
+
+
 def test_ordering_by_win_price_sorts_a_loss_as_zero(stub: AnalyticsServiceStub) -> None:
     ascending = ids(stub.ListOutcomes(pb.ListOutcomesRequest(
         site_domain=SITE, ordering="win_price")).results)
@@ -218,6 +258,12 @@ BAD = [
     ({"page_size": "abc"}, "page_size: must be an integer between 1 and 500, got 'abc'"),
     ({"page_size": "501"}, "page_size: must be an integer between 1 and 500, got '501'"),
     ({"page": "0"}, "page: must be an integer between 1 and 10000, got '0'"),
+    ({"page": "21", "page_size": "500"}, "page: page 21 of 500 rows reaches row 10,500, past "
+                                         "the 10,000 that page numbers reach: follow "
+                                         "next_page_token for deeper pages"),
+    ({"page_token": "not-a-token"}, "page_token: is not a page token this API issued"),
+    ({"page_token": "x", "page": "2"}, "page: cannot be combined with page_token (the token "
+                                       "already says which page comes next)"),
     ({"ordering": "-price"}, "ordering: must be one of auction_timestamp, win_price, bid_price, "
                              "optionally prefixed with '-', got '-price'"),
 ]

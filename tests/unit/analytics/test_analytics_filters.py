@@ -15,7 +15,8 @@ def filters(**fields: str) -> Filters:
 
 
 def page(**fields: str) -> Page:
-    return parse_page(pb.ListOutcomesRequest(**fields))
+    request = pb.ListOutcomesRequest(**fields)
+    return parse_page(request, parse_filters(request))
 
 
 def error(parse: object, **fields: str) -> str:
@@ -120,6 +121,21 @@ def test_a_long_bad_value_is_shown_cut_short() -> None:
         f"page: must be an integer between 1 and 10000, got {'9' * 64!r}...")
 
 
+def test_page_numbers_reach_10000_rows_and_no_further() -> None:
+    assert page(page="20", page_size="500").offset == 9_500
+    assert page(page="200").offset == 9_950
+    assert error(page, page="21", page_size="500") == (
+        "page: page 21 of 500 rows reaches row 10,500, past the 10,000 that page numbers "
+        "reach: follow next_page_token for deeper pages")
+    assert error(page, page="201").startswith("page: page 201 of 50 rows reaches row 10,050")
+
+
+def test_a_page_token_and_a_page_number_do_not_mix() -> None:
+    assert error(page, page="2", page_token="x") == (
+        "page: cannot be combined with page_token (the token already says which page comes "
+        "next)")
+
+
 @pytest.mark.parametrize(("raw", "value"), [("1", 1), ("500", 500), ("25", 25)])
 def test_page_size(raw: str, value: int) -> None:
     assert page(page_size=raw).size == value
@@ -179,7 +195,8 @@ values = st.one_of(st.text(max_size=80), st.sampled_from(
 def test_any_parameters_parse_in_range_or_are_refused_naming_one(raw: dict[str, str]) -> None:
     request = pb.ListOutcomesRequest(**raw)
     try:
-        got, paged = parse_filters(request), parse_page(request)
+        got = parse_filters(request)
+        paged = parse_page(request, got)
     except InvalidArgument as exc:
         assert exc.field in PARAMETERS, exc
         return
@@ -189,5 +206,5 @@ def test_any_parameters_parse_in_range_or_are_refused_naming_one(raw: dict[str, 
         assert instant is None or instant.utcoffset() == timedelta(0)
     for text in (got.user_id, got.site_domain):
         assert text is None or (text.isprintable() and len(text) <= 253)
-    assert 1 <= paged.number <= 10_000 and 1 <= paged.size <= 500
-    assert paged.offset < 2**63
+    assert 1 <= paged.number and 1 <= paged.size <= 500
+    assert paged.offset + paged.size <= 10_000

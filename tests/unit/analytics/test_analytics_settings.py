@@ -1,5 +1,8 @@
+from datetime import date
+
 import pytest
 
+from helios.analytics.partitions import Retention, day_of, name
 from helios.analytics.settings import Settings
 from helios.platform.settings import SettingsError
 
@@ -11,6 +14,7 @@ def test_defaults() -> None:
     assert settings.consumer_group == "helios-analytics"
     assert settings.topics.auction_outcomes == "auction_outcomes"
     assert (settings.batch_size, settings.batch_linger_ms) == (2000, 50)
+    assert settings.retention == Retention(30)
 
 
 def test_environment_overrides() -> None:
@@ -30,3 +34,15 @@ def test_environment_overrides() -> None:
 def test_a_malformed_variable_is_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_retention_keeps_whole_days_before_today() -> None:
+    today = date(2026, 12, 1)
+    assert Retention(30).horizon(today) == date(2026, 11, 1)
+    assert not Retention(30).expired(date(2026, 11, 1), today)
+    assert Retention(30).expired(date(2026, 10, 31), today)
+    assert not Retention(0).expired(date(1970, 1, 1), today)
+    assert name(today) == "auction_outcomes_p20261201"
+    assert day_of(name(today)) == today
+    assert day_of("auction_outcomes_p20261399") is None
+    assert day_of("auction_outcomes_daily") is None

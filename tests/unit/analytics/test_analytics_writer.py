@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from helios.analytics.decode import OutcomeRow
 from helios.analytics.ingest import OutcomeWriter
+from helios.analytics.partitions import Retention
+from helios.analytics.store import Refused
 from helios.auction.v1.auction_pb2 import AuctionOutcome
 from helios.platform.consumer import Retry
 from helios.platform.tracing import OFF
@@ -30,19 +32,23 @@ class FlakyStore:
             self.failures -= 1
             raise OperationalError("INSERT", {}, ConnectionRefusedError("down"))
         if any(row.bid_request_id in self.bad_ids for row in rows):
-            raise DataError("INSERT", {}, ValueError("numeric field overflow"))
+            raise Refused("numeric field overflow")
         self.stored.extend(row.bid_request_id for row in rows)
 
 
-def payload(request_id: str) -> bytes:
+TODAY = datetime(2026, 5, 31, 12, tzinfo=UTC)
+
+
+def payload(request_id: str, at: datetime = datetime(2026, 5, 1, tzinfo=UTC)) -> bytes:
     message = AuctionOutcome(bid_request_id=request_id, user_id="u", bid_price=0.5,
                              currency="USD", win_status=False)
-    message.auction_timestamp.FromDatetime(datetime(2026, 5, 1, tzinfo=UTC))
+    message.auction_timestamp.FromDatetime(at)
     return message.SerializeToString()
 
 
 async def handle(store: FlakyStore, *messages: FakeMessage) -> list[tuple[int | None, str]]:
-    writer = OutcomeWriter(store, "t", tracer=OFF)
+    writer = OutcomeWriter(store, "t", tracer=OFF, retention=Retention(30),
+                           clock=lambda: TODAY)
     dead = await writer.handle(cast(Any, list(messages)))
     return [(message.offset(), reason) for message, reason in dead]
 
@@ -79,3 +85,15 @@ async def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_stored()
 
 async def test_an_empty_payload_is_dead_lettered() -> None:
     assert await handle(FlakyStore(), FakeMessage(b"")) == [(0, "undecodable: empty payload")]
+
+
+async def test_an_outcome_older_than_the_retention_is_dead_lettered_and_the_rest_stored(
+) -> None:
+    store = FlakyStore()
+    dead = await handle(store,
+                        FakeMessage(payload("kept", datetime(2026, 5, 1, tzinfo=UTC)), offset=1),
+                        FakeMessage(payload("old", datetime(2026, 4, 30, 23, 59, tzinfo=UTC)),
+                                    offset=2))
+    assert store.stored == ["kept"]
+    assert dead == [(2, "expired: auction_timestamp 2026-04-30T23:59:00+00:00 is older than "
+                       "the retention of 30 days")]

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from helios.analytics.ingest import OutcomeWriter
+from helios.analytics.partitions import Retention
 from helios.auction.consumer import Auction
 from helios.auction.rules import Rules
 from helios.auction.settings import RuleSettings
@@ -291,7 +292,8 @@ def test_tracing_on_the_outcome_carries_the_auction_spans_context(spans: Traced)
 
 def test_each_stored_outcome_gets_a_consumer_span_child_of_its_traceparent(
         spans: Traced) -> None:
-    writer = OutcomeWriter(cast(Any, None), "auction_outcomes", tracer=spans.tracing)
+    writer = OutcomeWriter(cast(Any, None), "auction_outcomes", tracer=spans.tracing,
+                           retention=Retention(0))
     messages = [FakeMessage(b"", headers=[("traceparent", TRACEPARENT.encode())]),
                 FakeMessage(b"", headers=[], offset=1)]
     writer.committed(cast(Any, messages))
