@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 
 from helios.local.mesh import Gateway
 from tests.conftest import Mesh
@@ -153,9 +153,11 @@ def after_load(page: Page, action: Any) -> None:
     page.wait_for_function(f"n => {LOADS} > n", arg=before, timeout=15_000)
 
 
-def open_dashboard(page: Page, gateway: Gateway, *, token: str | None = None,
+def open_dashboard(page: Page, gateway: Gateway, /, *, token: str | None = None,
                    **params: str) -> None:
-    """Opens the page as the link `make up` prints does: with a token in the fragment."""
+    """Opens the page as the link `make up` prints does: with a token in the fragment.
+    ``params`` are its query; ``page`` and ``gateway`` are positional-only, so ``page=`` can be
+    one of them."""
     query = "?" + urllib.parse.urlencode(params) if params else ""
     fragment = f"#token={gateway.token() if token is None else token}" if token != "" else ""
     after_load(page, lambda: page.goto(f"{gateway.url}/{query}{fragment}"))
@@ -325,21 +327,201 @@ def test_a_filter_that_matches_nothing_empties_the_page(page: Page, seeded: Seed
     assert text(page, "sample-note") == "No outcomes match the filters."
 
 
-def test_paging_walks_through_the_api_pages(page: Page, seeded: Seeded) -> None:
-    open_dashboard(page, seeded.gateway, site_domain=seeded.domain, page_size="25")
-    assert text(page, "pager-status") == f"Page 1 of 2 · {BIDS} outcomes"
+# Three pages of the smallest page size: 25, 25 and 10 rows.
+PAGED = 60
+# A few bid prices over many outcomes: ordered by price, most rows tie, and a keyset page must
+# still cut between equal prices without repeating or skipping a row.
+PRICES = [0.35, 0.60, 0.85, 1.20]
+
+
+@pytest.fixture(scope="module")
+def paged(mesh: Mesh) -> Seeded:
+    """PAGED outcomes of a domain of their own, one second apart, straight to Kafka (faster than
+    as many bids, and the subject here is the paging, not the bid path)."""
+    domain = f"dash-pages-{uuid.uuid4().hex[:8]}.example"
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    ids = [f"{domain}-{n:02d}" for n in range(PAGED)]
+    produce_outcomes(mesh.infra.kafka_bootstrap, mesh.infra.topics.auction_outcomes, [
+        outcome(request_id, at=start + timedelta(seconds=n), site=domain,
+                bid=PRICES[n % len(PRICES)], win=n % 3 != 0)
+        for n, request_id in enumerate(ids)])
+    eventually(lambda: api(mesh.gateway, "/api/outcomes/stats", site_domain=domain)["total"]
+               == PAGED, timeout=30, interval=0.5)
+    return Seeded(mesh.gateway, domain, ids)
+
+
+Query = dict[str, list[str]]
+
+
+def record_outcome_requests(page: Page) -> list[Query]:
+    """The query of every GET /api/outcomes the page sends from now on, in order."""
+    sent: list[Query] = []
+
+    def record(sent_request: Request) -> None:
+        url = urllib.parse.urlsplit(sent_request.url)
+        if url.path == "/api/outcomes":
+            sent.append(urllib.parse.parse_qs(url.query))
+
+    page.on("request", record)
+    return sent
+
+
+def table_request(sent: list[Query]) -> Query:
+    """The one request for the table among those ``sent`` (the histogram's sample asks for
+    SAMPLE_SIZE rows, the table for 25), and forgets them all."""
+    tables = [query for query in sent if query.get("page_size") == ["25"]]
+    assert len(tables) == 1, sent
+    del sent[:]
+    return tables[0]
+
+
+def ids_of(listed: dict[str, Any]) -> list[str]:
+    return [o["bid_request_id"] for o in listed["results"]]
+
+
+def pager_text(number: int) -> str:
+    return f"Page {number} of 3 \N{MIDDLE DOT} {PAGED} outcomes"
+
+
+def test_next_and_prev_follow_the_api_page_tokens(page: Page, paged: Seeded) -> None:
+    sent = record_outcome_requests(page)
+    open_dashboard(page, paged.gateway, site_domain=paged.domain, page_size="25")
+    first = table_request(sent)
+    assert "page_token" not in first and "page" not in first
+    listed = api(paged.gateway, "/api/outcomes", site_domain=paged.domain, page_size=25)
+    assert listed["next_page_token"]
+    assert row_ids(page) == ids_of(listed)
+    assert text(page, "pager-status") == pager_text(1)
     assert page.get_by_test_id("prev").is_disabled()
+    assert page.get_by_test_id("next").is_enabled()
 
-    after_load(page, lambda: page.get_by_test_id("next").click())
-
-    second = api(seeded.gateway, "/api/outcomes", site_domain=seeded.domain, page_size=25, page=2)
-    assert text(page, "pager-status") == f"Page 2 of 2 · {BIDS} outcomes"
-    assert row_ids(page) == [o["bid_request_id"] for o in second["results"]]
-    assert len(row_ids(page)) == BIDS - 25
+    shown = [row_ids(page)]
+    tokens: list[str] = []
+    for number in (2, 3):
+        after_load(page, lambda: page.get_by_test_id("next").click())
+        query = table_request(sent)
+        # A page number would be an OFFSET: the page asks by the token it was given.
+        assert "page" not in query, query
+        (token,) = query["page_token"]
+        assert row_ids(page) == ids_of(api(paged.gateway, "/api/outcomes",
+                                           site_domain=paged.domain, page_size=25,
+                                           page_token=token))
+        # The same rows as that page by number: the token led to the page after the one shown.
+        assert row_ids(page) == ids_of(api(paged.gateway, "/api/outcomes",
+                                           site_domain=paged.domain, page_size=25, page=number))
+        assert text(page, "pager-status") == pager_text(number)
+        assert page.get_by_test_id("prev").is_enabled()
+        shown.append(row_ids(page))
+        tokens.append(token)
+    # The first is the one page 1 came with (a token is the same for the same query and row).
+    assert tokens[0] == listed["next_page_token"]
+    assert tokens[0] != tokens[1]
+    assert [len(rows) for rows in shown] == [25, 25, 10]
+    assert sorted(row for rows in shown for row in rows) == sorted(paged.ids)
     assert page.get_by_test_id("next").is_disabled()
 
+    # Back through the tokens the page remembered: page 2 by the token page 1 gave, page 1
+    # without one.
     after_load(page, lambda: page.get_by_test_id("prev").click())
-    assert text(page, "pager-status") == f"Page 1 of 2 · {BIDS} outcomes"
+    query = table_request(sent)
+    assert query["page_token"] == [tokens[0]] and "page" not in query
+    assert row_ids(page) == shown[1]
+    assert text(page, "pager-status") == pager_text(2)
+    assert page.get_by_test_id("next").is_enabled()
+
+    # The timer refreshes the page shown, by the same token.
+    after_load(page, lambda: page.clock.run_for(10_000))
+    assert table_request(sent)["page_token"] == [tokens[0]]
+    assert row_ids(page) == shown[1]
+
+    after_load(page, lambda: page.get_by_test_id("prev").click())
+    query = table_request(sent)
+    assert "page_token" not in query and "page" not in query
+    assert row_ids(page) == shown[0]
+    assert text(page, "pager-status") == pager_text(1)
+    assert page.get_by_test_id("prev").is_disabled()
+
+
+def test_a_refused_token_starts_again_from_the_first_page(page: Page, paged: Seeded) -> None:
+    # A real token of another query (page_size 26), as a token from before an upgrade of the
+    # analytics service would be: page 1 hands it to the page as its next_page_token.
+    foreign = api(paged.gateway, "/api/outcomes", site_domain=paged.domain,
+                  page_size=26)["next_page_token"]
+    assert foreign
+
+    def first_page_with_foreign_token(route: Route) -> None:
+        reply = route.fetch()
+        body = reply.json()
+        body["next_page_token"] = foreign
+        route.fulfill(response=reply, json=body)
+
+    def is_first_table_page(url: str) -> bool:
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.parse_qs(parts.query)
+        return (parts.path == "/api/outcomes" and query.get("page_size") == ["25"]
+                and "page_token" not in query)
+
+    page.route(is_first_table_page, first_page_with_foreign_token)
+    sent = record_outcome_requests(page)
+    open_dashboard(page, paged.gateway, site_domain=paged.domain, page_size="25")
+    shown = row_ids(page)
+    del sent[:]
+
+    after_load(page, lambda: page.get_by_test_id("next").click())
+    tables = [query for query in sent if query.get("page_size") == ["25"]]
+    assert [query.get("page_token") for query in tables] == [[foreign], None], sent
+    status, refusal = get(paged.gateway, "/api/outcomes", site_domain=paged.domain,
+                          page_size=25, page_token=foreign)
+    assert status == 400 and refusal["message"].startswith("page_token"), refusal
+    assert text(page, "error") == (f"The API refused this page's token ({refusal['message']}): "
+                                   "back to the first page.")
+    assert row_ids(page) == shown
+    assert text(page, "pager-status") == pager_text(1)
+    assert page.get_by_test_id("prev").is_disabled()
+
+    # The notice lasts until the next load.
+    after_load(page, lambda: page.get_by_test_id("refresh").click())
+    assert not page.get_by_test_id("error").is_visible()
+
+
+def test_a_new_ordering_starts_again_from_the_first_page(page: Page, paged: Seeded) -> None:
+    sent = record_outcome_requests(page)
+    # A bookmark from before token paging: the page number is not honoured (it would be an
+    # OFFSET), the page opens on the first page and the address drops it.
+    open_dashboard(page, paged.gateway, site_domain=paged.domain, page_size="25", page="2")
+    assert "page" not in table_request(sent)
+    assert text(page, "pager-status") == pager_text(1)
+    address = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert address == {"site_domain": [paged.domain], "page_size": ["25"]}
+    after_load(page, lambda: page.get_by_test_id("next").click())
+    assert "page_token" in table_request(sent)
+    assert text(page, "pager-status") == pager_text(2)
+
+    page.get_by_label("Order by").select_option("bid_price")
+    after_load(page, lambda: page.get_by_test_id("apply").click())
+    query = table_request(sent)
+    assert "page_token" not in query and "page" not in query
+    assert query["ordering"] == ["bid_price"]
+    assert text(page, "pager-status") == pager_text(1)
+    assert page.get_by_test_id("prev").is_disabled()
+    address = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert address == {"site_domain": [paged.domain], "page_size": ["25"],
+                       "ordering": ["bid_price"]}
+
+    # Every outcome once, in price order, across pages cut between equal prices.
+    ids: list[str] = []
+    prices: list[str] = []
+    for number in (1, 2, 3):
+        if number > 1:
+            after_load(page, lambda: page.get_by_test_id("next").click())
+            assert table_request(sent)["ordering"] == ["bid_price"]
+        assert text(page, "pager-status") == pager_text(number)
+        ids += row_ids(page)
+        prices += page.locator("[data-testid=outcome-row] td:nth-child(6)").all_inner_texts()
+    assert sorted(ids) == sorted(paged.ids)
+    shown_prices = [float(p.lstrip("$")) for p in prices]
+    assert shown_prices == sorted(shown_prices)
+    assert page.get_by_test_id("next").is_disabled()
 
 
 def test_a_bad_filter_shows_the_api_error_and_keeps_the_last_figures(
