@@ -114,17 +114,19 @@ def cases(now: datetime, loaded: int) -> list[Case]:
         Case("stats, no filter (rollup)", "stats", pb.GetStatsRequest()),
         Case("stats, site + whole days (rollup)", "stats", pb.GetStatsRequest(
             site_domain="news.example", to=day(5), **{"from": day(20)})),
-        Case("stats, user_id (rows)", "stats", pb.GetStatsRequest(user_id="user-042")),
-        Case("stats, site + from inside a day (rollup+rows)", "stats", pb.GetStatsRequest(
-            site_domain="news.example", **{"from": f"{day(10)}T12:00:00Z"})),
+        Case("stats, user_id (rows, index only)", "stats", pb.GetStatsRequest(user_id="user-042")),
+        Case("stats, site + from inside an hour (rollups+rows)", "stats", pb.GetStatsRequest(
+            site_domain="news.example", **{"from": f"{day(10)}T12:17:00Z"})),
         Case("stats, min_price=1 (rollup)", "stats", pb.GetStatsRequest(min_price="1")),
         Case("daily stats, no filter (rollup)", "daily", pb.GetDailyStatsRequest()),
         Case("daily stats, enriched + site (rollup)", "daily", pb.GetDailyStatsRequest(
             enriched="true", site_domain="tech.example")),
-        Case("daily stats, user_id (rows)", "daily", pb.GetDailyStatsRequest(
+        Case("daily stats, user_id (rows, index only)", "daily", pb.GetDailyStatsRequest(
             user_id="user-042")),
-        Case("daily stats, from inside a day (rollup+rows)", "daily", pb.GetDailyStatsRequest(
-            **{"from": f"{day(7)}T12:00:00Z"})),
+        Case("daily stats, from inside an hour (rollups+rows)", "daily",
+             pb.GetDailyStatsRequest(**{"from": f"{day(7)}T12:17:00Z"})),
+        Case("daily stats, from and to inside hours, 2 days (rollups+rows)", "daily",
+             pb.GetDailyStatsRequest(to=f"{day(3)}T09:45:00Z", **{"from": f"{day(5)}T12:17:00Z"})),
         Case("page 1, no filter", "page", pb.ListOutcomesRequest()),
         Case("page 1, site + win_status", "page", pb.ListOutcomesRequest(
             site_domain="sports.example", win_status="true")),

@@ -86,7 +86,10 @@ class AuctionOutcome(Base):
         # index costs each row written; win_status and enriched have none, as each value
         # matches a large share of the rows, so the time index with a filter serves them.
         Index("ix_outcomes_auction_ts", "auction_timestamp", "id"),
-        Index("ix_outcomes_user_ts", "user_id", "auction_timestamp", "id"),
+        # Covers what a user's stats aggregate: an index-only scan, no heap visit.
+        Index("ix_outcomes_user_ts", "user_id", "auction_timestamp", "id",
+              postgresql_include=["win_status", "enriched", "win_price", "bid_price",
+                                  "site_domain"]),
         Index("ix_outcomes_site_ts", "site_domain", "auction_timestamp", "id"),
         # The win_price ordering's key: a loss sorts as -1, below every price (first
         # ascending, last descending), so a page token's position is one comparable value.
@@ -121,14 +124,9 @@ class StoredOutcome(Protocol):
     auction_timestamp: datetime
 
 
-class DailyRollup(Base):
-    """Sums per UTC day, site, outcome kind and win price, written by the statement that
-    inserts the outcomes (see :mod:`helios.analytics.store`); ``revenue / wins`` is the average
-    win price because a win always has a price."""
+class _Sums:
+    """The columns both rollups share: the keys after the time bucket, and the sums."""
 
-    __tablename__ = "auction_outcomes_daily"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     site_domain: Mapped[str] = mapped_column(Text, primary_key=True)
     win_status: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     enriched: Mapped[bool] = mapped_column(Boolean, primary_key=True)
@@ -137,3 +135,22 @@ class DailyRollup(Base):
     total: Mapped[int] = mapped_column(BigInteger)
     revenue: Mapped[Decimal] = mapped_column(SUM)
     bid_price_sum: Mapped[Decimal] = mapped_column(SUM)
+
+
+class DailyRollup(_Sums, Base):
+    """Sums per UTC day, site, outcome kind and win price, written by the statement that
+    inserts the outcomes (see :mod:`helios.analytics.store`); ``revenue / wins`` is the average
+    win price because a win always has a price. Kept for every day."""
+
+    __tablename__ = "auction_outcomes_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class HourlyRollup(_Sums, Base):
+    """The same sums per UTC hour, for the partial days at the edges of a from/to range; kept
+    as long as the raw rows (the retention)."""
+
+    __tablename__ = "auction_outcomes_hourly"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)

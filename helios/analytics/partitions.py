@@ -5,7 +5,7 @@ One partition per UTC day of ``auction_timestamp``, named ``auction_outcomes_pYY
 name is how a partition's day is found again). ``maintain`` runs when the analytics service
 starts and every :data:`MAINTENANCE_SECONDS` after: it makes the partitions of yesterday to
 :data:`AHEAD_DAYS` ahead, so midnight never waits on DDL, and drops those older than the
-retention. The daily rollup is a table of its own and keeps every day.
+retention, with the hourly rollup's rows of those days. The daily rollup keeps every day.
 
 Written here rather than with pg_partman: the rule is a few statements, and it then runs on any
 PostgreSQL 13+ (a managed one included) without an extension to install and schedule.
@@ -92,14 +92,19 @@ async def create(engine: AsyncEngine, days: Iterable[date]) -> None:
 
 
 async def maintain(engine: AsyncEngine, retention: Retention, today: date) -> list[date]:
-    """Makes yesterday's to AHEAD_DAYS ahead's partitions and drops the expired ones; returns
-    the days dropped."""
+    """Makes yesterday's to AHEAD_DAYS ahead's partitions, drops the expired ones and the hourly
+    sums of their days; returns the days dropped."""
     await create(engine, (today + timedelta(days=n) for n in range(-1, AHEAD_DAYS + 1)))
     async with engine.begin() as conn:
         await conn.execute(_LOCK)
         dropped = sorted(day for day in await existing(conn) if retention.expired(day, today))
         for day in dropped:
             await conn.execute(text(f"DROP TABLE {name(day)}"))
+        horizon = retention.horizon(today)
+        if horizon is not None:
+            # The hourly sums serve only days that still have rows.
+            await conn.execute(text("DELETE FROM auction_outcomes_hourly WHERE hour < :horizon"),
+                               {"horizon": datetime.combine(horizon, datetime.min.time(), UTC)})
     if dropped:
         log.info("expired partitions dropped",
                  extra={"days": [d.isoformat() for d in dropped], "retention_days": retention.days})

@@ -1,17 +1,19 @@
 """The read side: every aggregate (counts, sums, averages) is computed by PostgreSQL.
 
-Over a million rows, scanning is too slow for the 100 ms budget, so aggregates read the daily
+Over millions of rows, scanning is too slow for the 100 ms budget, so aggregates read the daily
 rollup (sums per UTC day, site, win status and enrichment) for every whole day the filters
-cover, and the rows only for the partial days at the edges of a from/to range. A ``user_id``
-filter cannot be answered by the rollup: it aggregates the rows, narrowed by the user index.
-Page counts are aggregates too, so they follow the same split.
+cover, the hourly rollup for the whole hours of the partial days at the edges of a from/to
+range, and the rows only for the partial hours left: at most two hours of rows, whatever the
+table holds. A ``user_id`` filter cannot be answered by the rollups: it aggregates the user's
+rows, through an index that covers the aggregated columns. Page counts are aggregates too, so
+they follow the same split.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,14 +36,16 @@ from sqlalchemy.types import Date
 
 from helios.analytics import tokens
 from helios.analytics.filters import Filters, Page, token_query
-from helios.analytics.models import AuctionOutcome, DailyRollup, StoredOutcome
+from helios.analytics.models import AuctionOutcome, DailyRollup, HourlyRollup, StoredOutcome
 from helios.platform.errors import NotFound
 
 # Any select, whatever its columns (Select is variadic-generic in SQLAlchemy 2.1).
 AnySelect = Select[*tuple[Any, ...]]
 T = AuctionOutcome.__table__.c
 R = DailyRollup.__table__.c
+H = HourlyRollup.__table__.c
 _UTC_DAY = cast(func.timezone("UTC", T.auction_timestamp), Date)
+_HOUR_DAY = cast(func.timezone("UTC", H.hour), Date)
 # The expression of ix_outcomes_win_price, spelled as the index spells it (a literal -1, not a
 # parameter) so that the planner matches the two: a loss sorts below every price.
 WIN_PRICE_KEY = func.coalesce(T.win_price, literal_column("-1"))
@@ -117,62 +121,107 @@ def row_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+Conditions = list[ColumnElement[bool]]
+
+
 @dataclass(frozen=True)
 class Split:
-    """Where the answer to a filter comes from: whole UTC days from the rollup, the rest (the
-    partial days at the edges of a from/to range, or everything when the filters name a user)
-    from the rows. Either part may be absent; the parts never overlap."""
+    """Where the answer to a filter comes from: whole UTC days from the daily rollup, whole
+    hours of the partial days at the edges from the hourly rollup, the rest (the partial hours
+    at the edges, or everything when the filters name a user) from the rows. Any part may be
+    absent; the parts never overlap."""
 
-    rollup: list[ColumnElement[bool]] | None
-    rows: list[ColumnElement[bool]] | None
+    daily: Conditions | None
+    hourly: Conditions | None
+    rows: Conditions | None
+
+
+Range = tuple[datetime | None, datetime | None]
+
+
+@dataclass(frozen=True)
+class TimeParts:
+    """[start, end) cut into whole UTC days, whole hours and the rest; None is unbounded."""
+
+    days: Range | None
+    hours: list[tuple[datetime, datetime]]
+    rows: list[tuple[datetime, datetime]]
+
+
+def time_parts(start: datetime | None, end: datetime | None) -> TimeParts:
+    hour_from, hour_to = _ceil(start, _HOUR), _floor(end, _HOUR)
+    day_from, day_to = _ceil(start, _DAY), _floor(end, _DAY)
+    if _nonempty(day_from, day_to):
+        return TimeParts((day_from, day_to), _edges((hour_from, day_from), (day_to, hour_to)),
+                         _edges((start, hour_from), (hour_to, end)))
+    if _nonempty(hour_from, hour_to):
+        return TimeParts(None, _edges((hour_from, hour_to)),
+                         _edges((start, hour_from), (hour_to, end)))
+    return TimeParts(None, [], _edges((start, end)))  # within two hours: both ends are given
 
 
 def split(filters: Filters) -> Split:
     if filters.user_id is not None:
-        return Split(None, row_conditions(filters))
-    # Filters hold UTC instants (helios.analytics.filters): day edges are UTC midnights.
-    first_day = _ceil_day(filters.start) if filters.start is not None else None
-    end_day = _floor_day(filters.end) if filters.end is not None else None
-    if first_day is not None and end_day is not None and first_day >= end_day:
-        return Split(None, row_conditions(filters))  # no whole day inside the range
+        return Split(None, None, row_conditions(filters))
+    # Filters hold UTC instants (helios.analytics.filters): edges are UTC hours and midnights.
+    parts = time_parts(filters.start, filters.end)
+    daily = None
+    if parts.days is not None:
+        daily = _attributes(filters, R)
+        if parts.days[0] is not None:
+            daily.append(R.day >= parts.days[0].date())
+        if parts.days[1] is not None:
+            daily.append(R.day < parts.days[1].date())
+    hourly = ([*_attributes(filters, H), _within(H.hour, parts.hours)] if parts.hours
+              else None)
+    rows = ([*_attributes(filters, T), _within(T.auction_timestamp, parts.rows)] if parts.rows
+            else None)
+    return Split(daily, hourly, rows)
 
-    rollup: list[ColumnElement[bool]] = []
-    rows: list[ColumnElement[bool]] = []
+
+def _attributes(filters: Filters, c: Any) -> Conditions:
+    """The filters other than time, on the rows' or a rollup's columns ``c``."""
+    conditions: Conditions = []
     for column, value in (("site_domain", filters.site_domain),
                           ("win_status", filters.win_status), ("enriched", filters.enriched)):
         if value is not None:
-            rollup.append(R[column] == value)
-            rows.append(T[column] == value)
-    if filters.min_price is not None or filters.max_price is not None:
-        # A loss has no price (0 in the rollup) and never matches a price bound.
-        rollup.append(R.win_status)
+            conditions.append(c[column] == value)
+    if c is not T and (filters.min_price is not None or filters.max_price is not None):
+        # A loss has no price (0 in a rollup) and never matches a price bound.
+        conditions.append(c.win_status)
     if filters.min_price is not None:
-        rollup.append(R.win_price >= filters.min_price)
-        rows.append(T.win_price >= filters.min_price)
+        conditions.append(c.win_price >= filters.min_price)
     if filters.max_price is not None:
-        rollup.append(R.win_price <= filters.max_price)
-        rows.append(T.win_price <= filters.max_price)
-    if first_day is not None:
-        rollup.append(R.day >= first_day.date())
-    if end_day is not None:
-        rollup.append(R.day < end_day.date())
-
-    edges: list[ColumnElement[bool]] = []
-    if filters.start is not None and first_day is not None and filters.start < first_day:
-        edges.append(and_(T.auction_timestamp >= filters.start,
-                          T.auction_timestamp < first_day))
-    if filters.end is not None and end_day is not None and end_day < filters.end:
-        edges.append(and_(T.auction_timestamp >= end_day, T.auction_timestamp < filters.end))
-    return Split(rollup, [*rows, or_(*edges)] if edges else None)
+        conditions.append(c.win_price <= filters.max_price)
+    return conditions
 
 
-def _floor_day(instant: datetime) -> datetime:
-    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+def _within(column: Any, ranges: list[tuple[datetime, datetime]]) -> ColumnElement[bool]:
+    return or_(*(and_(column >= low, column < high) for low, high in ranges))
 
 
-def _ceil_day(instant: datetime) -> datetime:
-    floor = _floor_day(instant)
-    return floor if floor == instant else floor + timedelta(days=1)
+_HOUR, _DAY = timedelta(hours=1), timedelta(days=1)
+_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _floor(instant: datetime | None, step: timedelta) -> datetime | None:
+    return None if instant is None else instant - (instant - _ORIGIN) % step
+
+
+def _ceil(instant: datetime | None, step: timedelta) -> datetime | None:
+    floor = _floor(instant, step)
+    return floor if floor is None or floor == instant else floor + step
+
+
+def _nonempty(low: datetime | None, high: datetime | None) -> bool:
+    """Whether [low, high) holds anything; None is unbounded."""
+    return low is None or high is None or low < high
+
+
+def _edges(*ranges: tuple[datetime | None, datetime | None]) -> list[tuple[datetime, datetime]]:
+    """The bounded, non-empty ranges (an unbounded side has no edge)."""
+    return [(low, high) for low, high in ranges
+            if low is not None and high is not None and low < high]
 
 
 def _where(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -220,7 +269,7 @@ class OutcomeQueries:
                                    .order_by(*_order(page)).limit(page.size + 1)
                                    .offset(page.offset))
         parts = _parts(split(filters),
-                       lambda: select(func.sum(R.total).label("n")),
+                       lambda c: select(func.sum(c.total).label("n")),
                        lambda: select(func.count().label("n")))
         count_query = select(func.coalesce(func.sum(parts.c.n), 0))
         async with self._engine.connect() as conn:
@@ -246,11 +295,11 @@ class OutcomeQueries:
     async def stats(self, filters: Filters) -> Stats:
         parts = _parts(
             split(filters),
-            lambda: select(func.sum(R.total).label("total"),
-                           func.sum(R.total).filter(R.win_status).label("wins"),
-                           func.sum(R.revenue).label("revenue"),
-                           func.sum(R.bid_price_sum).label("bids"),
-                           func.sum(R.total).filter(R.enriched).label("enriched")),
+            lambda c: select(func.sum(c.total).label("total"),
+                             func.sum(c.total).filter(c.win_status).label("wins"),
+                             func.sum(c.revenue).label("revenue"),
+                             func.sum(c.bid_price_sum).label("bids"),
+                             func.sum(c.total).filter(c.enriched).label("enriched")),
             lambda: select(func.count().label("total"),
                            func.count().filter(T.win_status).label("wins"),
                            func.sum(T.win_price).label("revenue"),
@@ -271,9 +320,9 @@ class OutcomeQueries:
     async def daily(self, filters: Filters) -> list[DayStats]:
         parts = _parts(
             split(filters),
-            lambda: select(R.day.label("day"), func.sum(R.total).label("total"),
-                           func.sum(R.total).filter(R.win_status).label("wins"),
-                           func.sum(R.revenue).label("revenue")).group_by(R.day),
+            lambda c: select(_day_of(c).label("day"), func.sum(c.total).label("total"),
+                             func.sum(c.total).filter(c.win_status).label("wins"),
+                             func.sum(c.revenue).label("revenue")).group_by(_day_of(c)),
             lambda: select(_UTC_DAY.label("day"), func.count().label("total"),
                            func.count().filter(T.win_status).label("wins"),
                            func.sum(T.win_price).label("revenue")).group_by(_UTC_DAY))
@@ -287,12 +336,21 @@ class OutcomeQueries:
                     for day_, total, wins_, revenue_, avg in result]
 
 
-def _parts(where: Split, from_rollup: Callable[[], AnySelect],
+def _day_of(c: Any) -> ColumnElement[Any]:
+    """The UTC day of a rollup row (``c`` the columns of either rollup): one expression object
+    per rollup, so that its SELECT and GROUP BY share their bound parameter."""
+    return R.day if c is R else _HOUR_DAY
+
+
+def _parts(where: Split, from_rollup: Callable[[Any], AnySelect],
            from_rows: Callable[[], AnySelect]) -> Subquery:
-    """The rollup part and the rows part of one aggregate, as one subquery to sum over."""
+    """The parts of one aggregate, as one subquery to sum over: ``from_rollup`` selects from
+    either rollup's columns, ``from_rows`` from the rows."""
     selects: list[AnySelect] = []
-    if where.rollup is not None:
-        selects.append(from_rollup().where(_where(where.rollup)))
+    if where.daily is not None:
+        selects.append(from_rollup(R).where(_where(where.daily)))
+    if where.hourly is not None:
+        selects.append(from_rollup(H).where(_where(where.hourly)))
     if where.rows is not None:
         selects.append(from_rows().where(_where(where.rows)))
     return union_all(*selects).subquery("parts")

@@ -1,5 +1,5 @@
 """Writing outcomes: the batch is copied into a staging table, then one statement inserts the
-new rows and adds exactly those rows to the daily rollup, in one transaction.
+new rows and adds exactly those rows to the daily and hourly rollups, in one transaction.
 
 COPY (binary, through asyncpg) is the fastest way into PostgreSQL, and a temporary table writes
 no WAL; the INSERT ... SELECT from it then checks and indexes the rows in one pass.
@@ -7,8 +7,8 @@ no WAL; the INSERT ... SELECT from it then checks and indexes the rows in one pa
 no-op: the message carries its auction time, so it lands in the partition it landed in before.
 A bid auctioned twice (the auction restarted between producing its outcome and committing the
 bid's offset) has a second, later auction time: a look-up of its id over the day before
-refuses it too. ``RETURNING`` hands the rollup only the rows really inserted,
-so no redelivery counts twice.
+refuses it too. ``RETURNING`` hands the rollups only the rows really inserted, so no
+redelivery counts twice.
 """
 
 from __future__ import annotations
@@ -67,6 +67,19 @@ WITH inserted AS (
     WHERE earlier.found IS NULL
     ON CONFLICT (bid_request_id, auction_timestamp) DO NOTHING
     RETURNING auction_timestamp, site_domain, win_status, enriched, win_price, bid_price
+),
+hourly AS (
+    INSERT INTO auction_outcomes_hourly AS h (
+        hour, site_domain, win_status, enriched, win_price, total, revenue, bid_price_sum)
+    SELECT date_trunc('hour', auction_timestamp, 'UTC'), site_domain, win_status, enriched,
+           coalesce(win_price, 0), count(*), coalesce(sum(win_price), 0), sum(bid_price)
+    FROM inserted
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (hour, site_domain, win_status, enriched, win_price) DO UPDATE
+    SET total = h.total + excluded.total,
+        revenue = h.revenue + excluded.revenue,
+        bid_price_sum = h.bid_price_sum + excluded.bid_price_sum
 )
 INSERT INTO auction_outcomes_daily AS d (
     day, site_domain, win_status, enriched, win_price, total, revenue, bid_price_sum)
@@ -74,7 +87,7 @@ SELECT (auction_timestamp AT TIME ZONE 'UTC')::date AS day, site_domain, win_sta
        coalesce(win_price, 0), count(*), coalesce(sum(win_price), 0), sum(bid_price)
 FROM inserted
 GROUP BY 1, 2, 3, 4, 5
--- A fixed order takes the rollup row locks in the same order in every writer: no deadlocks.
+-- A fixed order takes each rollup's row locks in the same order in every writer: no deadlocks.
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (day, site_domain, win_status, enriched, win_price) DO UPDATE
 SET total = d.total + excluded.total,
@@ -132,18 +145,25 @@ async def _asyncpg(connection: AsyncConnection) -> Any:
     return raw.driver_connection
 
 
+_REBUILD = """
+    INSERT INTO {table} ({bucket}, site_domain, win_status, enriched, win_price, total,
+                         revenue, bid_price_sum)
+    SELECT {expression}, site_domain, win_status, enriched, coalesce(win_price, 0), count(*),
+           coalesce(sum(win_price), 0), sum(bid_price)
+    FROM auction_outcomes
+    GROUP BY 1, 2, 3, 4, 5"""
+
+
 async def rebuild_rollup(engine: AsyncEngine) -> None:
-    """Recomputes the daily rollup from auction_outcomes (after a bulk load that bypassed
+    """Recomputes both rollups from auction_outcomes (after a bulk load that bypassed
     :class:`OutcomeStore`, as the query benchmark does)."""
     async with engine.begin() as connection:
-        await connection.execute(text("LOCK TABLE auction_outcomes_daily IN EXCLUSIVE MODE"))
-        await connection.execute(text("DELETE FROM auction_outcomes_daily"))
-        await connection.execute(text("""
-            INSERT INTO auction_outcomes_daily (
-                day, site_domain, win_status, enriched, win_price, total, revenue,
-                bid_price_sum)
-            SELECT (auction_timestamp AT TIME ZONE 'UTC')::date, site_domain, win_status,
-                   enriched, coalesce(win_price, 0), count(*), coalesce(sum(win_price), 0),
-                   sum(bid_price)
-            FROM auction_outcomes
-            GROUP BY 1, 2, 3, 4, 5"""))
+        for table, bucket, expression in (
+                ("auction_outcomes_daily", "day",
+                 "(auction_timestamp AT TIME ZONE 'UTC')::date"),
+                ("auction_outcomes_hourly", "hour",
+                 "date_trunc('hour', auction_timestamp, 'UTC')")):
+            await connection.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+            await connection.execute(text(f"DELETE FROM {table}"))
+            await connection.execute(text(_REBUILD.format(table=table, bucket=bucket,
+                                                          expression=expression)))

@@ -1,7 +1,7 @@
-"""Daily partitions against the real PostgreSQL: the retention drops whole raw days and the
-rollup keeps them; a redelivered outcome is refused as a duplicate across a day boundary; and
-every query shape the API issues reads through an index or a partition the time filter pruned
-to, never a sequential scan of the outcomes table."""
+"""Daily partitions against the real PostgreSQL: the retention drops whole raw days (and their
+hourly sums) and the daily rollup keeps them; a redelivered outcome is refused as a duplicate
+across a day boundary; and every query shape the API issues reads through an index or a
+partition the time filter pruned to, never a sequential scan of the outcomes table."""
 
 from __future__ import annotations
 
@@ -93,6 +93,12 @@ def test_retention_drops_the_raw_days_past_it_and_the_rollup_keeps_them(database
     asyncio.run(go())
     days = partition_days(database)
     assert old not in days
+    # The hourly sums go with the raw day; the daily sums stay.
+    hours = db_fetch(database, "SELECT hour, total FROM auction_outcomes_hourly ORDER BY hour")
+    assert [(r["hour"], r["total"]) for r in hours] == [
+        (midnight(kept), 1), (midnight(kept) + timedelta(hours=1), 1), (midnight(TODAY), 1)]
+    assert db_fetch(database, "SELECT sum(total) AS n FROM auction_outcomes_daily "
+                              "WHERE day = $1", old)[0]["n"] == 2
     assert {TODAY + timedelta(days=n) for n in range(-1, partitions.AHEAD_DAYS + 1)} <= days
     assert [r["bid_request_id"] for r in db_fetch(
         database, "SELECT bid_request_id FROM auction_outcomes ORDER BY 1")] == [
@@ -207,6 +213,9 @@ def _shapes(first: date) -> list[tuple[str, str, Any]]:
         ("stats", "stats, user", pb.GetStatsRequest(user_id="user-42")),
         ("stats", "stats, site from inside a day",
          pb.GetStatsRequest(site_domain="a.example", **{"from": inside})),
+        ("stats", "stats, from and to inside hours",
+         pb.GetStatsRequest(**{"from": inside.replace(":00:00", ":17:00"),
+                               "to": (first + timedelta(days=6)).isoformat() + "T03:40:00Z"})),
         ("stats", "stats, min_price", pb.GetStatsRequest(min_price="1")),
         ("daily", "daily, user", pb.GetDailyStatsRequest(user_id="user-42")),
         ("daily", "daily, site + enriched", pb.GetDailyStatsRequest(site_domain="c.example",
