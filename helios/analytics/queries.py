@@ -98,30 +98,19 @@ class DayStats:
     average_win_price: Decimal
 
 
-def row_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+Conditions = list[ColumnElement[bool]]
+
+
+def row_conditions(filters: Filters) -> Conditions:
+    conditions: Conditions = []
     if filters.user_id is not None:
         conditions.append(T.user_id == filters.user_id)
-    if filters.site_domain is not None:
-        conditions.append(T.site_domain == filters.site_domain)
-    if filters.win_status is not None:
-        conditions.append(T.win_status == filters.win_status)
-    if filters.enriched is not None:
-        conditions.append(T.enriched == filters.enriched)
-    # On the price key, so that ix_outcomes_win_price serves the range; a loss (-1) never
-    # matches a price bound.
-    if filters.min_price is not None:
-        conditions.append(WIN_PRICE_KEY >= filters.min_price)
-    if filters.max_price is not None:
-        conditions.append(WIN_PRICE_KEY.between(0, filters.max_price))
+    conditions += _attributes(filters, T)
     if filters.start is not None:
         conditions.append(T.auction_timestamp >= filters.start)
     if filters.end is not None:
         conditions.append(T.auction_timestamp < filters.end)
     return conditions
-
-
-Conditions = list[ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -180,13 +169,21 @@ def split(filters: Filters) -> Split:
 
 
 def _attributes(filters: Filters, c: Any) -> Conditions:
-    """The filters other than time, on the rows' or a rollup's columns ``c``."""
+    """The filters other than user and time, on the rows' or a rollup's columns ``c``."""
     conditions: Conditions = []
     for column, value in (("site_domain", filters.site_domain),
                           ("win_status", filters.win_status), ("enriched", filters.enriched)):
         if value is not None:
             conditions.append(c[column] == value)
-    if c is not T and (filters.min_price is not None or filters.max_price is not None):
+    if c is T:
+        # On the price key, so that ix_outcomes_win_price serves the range; a loss (-1) never
+        # matches a price bound.
+        if filters.min_price is not None:
+            conditions.append(WIN_PRICE_KEY >= filters.min_price)
+        if filters.max_price is not None:
+            conditions.append(WIN_PRICE_KEY.between(0, filters.max_price))
+        return conditions
+    if filters.min_price is not None or filters.max_price is not None:
         # A loss has no price (0 in a rollup) and never matches a price bound.
         conditions.append(c.win_status)
     if filters.min_price is not None:

@@ -28,6 +28,9 @@ from helios.analytics.decode import OutcomeRow
 REAUCTION_WINDOW = "1 day"
 
 _STAGING = "outcome_staging"
+# The UTC day and hour an outcome is summed under, in both rollups.
+_DAY = "(auction_timestamp AT TIME ZONE 'UTC')::date"
+_HOUR = "date_trunc('hour', auction_timestamp, 'UTC')"
 _COLUMNS = tuple(OutcomeRow.__dataclass_fields__)
 # Prices travel as float8 and the JSON as text, cast by the INSERT: the types the decoder has.
 _CREATE_STAGING = text(f"""
@@ -71,7 +74,7 @@ WITH inserted AS (
 hourly AS (
     INSERT INTO auction_outcomes_hourly AS h (
         hour, site_domain, win_status, enriched, win_price, total, revenue, bid_price_sum)
-    SELECT date_trunc('hour', auction_timestamp, 'UTC'), site_domain, win_status, enriched,
+    SELECT {_HOUR}, site_domain, win_status, enriched,
            coalesce(win_price, 0), count(*), coalesce(sum(win_price), 0), sum(bid_price)
     FROM inserted
     GROUP BY 1, 2, 3, 4, 5
@@ -83,7 +86,7 @@ hourly AS (
 )
 INSERT INTO auction_outcomes_daily AS d (
     day, site_domain, win_status, enriched, win_price, total, revenue, bid_price_sum)
-SELECT (auction_timestamp AT TIME ZONE 'UTC')::date AS day, site_domain, win_status, enriched,
+SELECT {_DAY} AS day, site_domain, win_status, enriched,
        coalesce(win_price, 0), count(*), coalesce(sum(win_price), 0), sum(bid_price)
 FROM inserted
 GROUP BY 1, 2, 3, 4, 5
@@ -158,11 +161,8 @@ async def rebuild_rollup(engine: AsyncEngine) -> None:
     """Recomputes both rollups from auction_outcomes (after a bulk load that bypassed
     :class:`OutcomeStore`, as the query benchmark does)."""
     async with engine.begin() as connection:
-        for table, bucket, expression in (
-                ("auction_outcomes_daily", "day",
-                 "(auction_timestamp AT TIME ZONE 'UTC')::date"),
-                ("auction_outcomes_hourly", "hour",
-                 "date_trunc('hour', auction_timestamp, 'UTC')")):
+        for table, bucket, expression in (("auction_outcomes_daily", "day", _DAY),
+                                          ("auction_outcomes_hourly", "hour", _HOUR)):
             await connection.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
             await connection.execute(text(f"DELETE FROM {table}"))
             await connection.execute(text(_REBUILD.format(table=table, bucket=bucket,
